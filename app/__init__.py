@@ -1,0 +1,34 @@
+"""Provider Directory: provider search and PCP matching for California medical groups and IPAs."""
+
+import json
+from pathlib import Path
+
+from flask import Flask, jsonify
+
+OPENAPI_FILE = Path(__file__).with_name("openapi.json")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Application factory: configuration from the environment, then `config` on top."""
+    from app import cli, errors, limits
+    from app import config as settings
+    from app.api import providers
+    from app.engines import init_app as init_engine
+
+    app = Flask(__name__)
+    app.config.from_mapping(settings.from_environment())
+    if config:
+        app.config.from_mapping(config)
+    app.json.sort_keys = False
+    errors.register(app)
+    init_engine(app)
+    limits.init_app(app)
+    app.register_blueprint(providers.bp)
+    limits.limit_public(app, providers.bp)
+    cli.register(app)
+
+    @app.get("/v1/openapi.json")
+    def openapi():
+        return jsonify(json.loads(OPENAPI_FILE.read_text(encoding="utf-8")))
+
+    return app

@@ -1,0 +1,34 @@
+"""GET /v1/providers, /v1/providers/<npi>, /v1/health."""
+
+import re
+
+from flask import Blueprint, current_app, jsonify, request
+
+from app.api.args import load_search_args
+from app.engines import get_engine
+from app.errors import APIError
+from app.search.results import present_provider, present_search
+
+bp = Blueprint("providers", __name__, url_prefix="/v1")
+
+
+@bp.get("/providers")
+def search_providers():
+    query = load_search_args(request.args, current_app.config["PD_MAX_PAGE_SIZE"])
+    result = get_engine().search(query)
+    return jsonify(present_search(result, query))
+
+
+@bp.get("/providers/<npi>")
+def get_provider(npi: str):
+    if not re.fullmatch(r"\d{10}", npi):
+        raise APIError(400, "invalid_parameter", "an NPI is 10 digits", {"npi": ["10 digits"]})
+    doc = get_engine().get(npi)
+    if doc is None:
+        raise APIError(404, "not_found", f"no provider with NPI {npi} in the directory")
+    return jsonify(present_provider(doc))
+
+
+@bp.get("/health")
+def health():
+    return jsonify({"status": "ok", **get_engine().health()})

@@ -1,0 +1,24 @@
+"""Configuration from the environment; every variable is listed in the README."""
+
+import os
+
+DEFAULTS = {
+    "ELASTICSEARCH_URL": None,
+    "PD_INDEX_PREFIX": "pd-",
+    "PD_DATA_DIR": "var",
+    "PD_ES_TIMEOUT": 10.0,
+    "PD_RATE_LIMIT": "120/minute",
+    "PD_RATE_LIMIT_STORAGE": "memory://",
+    "PD_MAX_PAGE_SIZE": 50,
+}
+
+
+def from_environment(environ=os.environ) -> dict:
+    """Defaults overridden by environment variables of the same name."""
+    config = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        raw = environ.get(key)
+        if raw in (None, ""):
+            continue
+        config[key] = type(default)(raw) if isinstance(default, int | float) else raw
+    return config

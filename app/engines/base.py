@@ -1,0 +1,85 @@
+"""The contract both engines implement: write a generation, swap it live, search, get by NPI."""
+
+import abc
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from app.search.query import SearchQuery
+
+
+class EngineUnavailable(RuntimeError):
+    """The engine cannot answer (server down, or no directory built yet)."""
+
+
+class GenerationFailed(RuntimeError):
+    """A new generation could not be completed; the live one is untouched."""
+
+
+@dataclass
+class Hit:
+    doc: dict
+    matched_locations: list[int] | None  # indexes into doc["locations"]; None means all
+    sort: list
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    more: bool = False
+
+
+def new_generation_name() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dt%H%M%S%fz")
+
+
+class GenerationWriter(abc.ABC):
+    """A directory being built beside the live one; published in one atomic step or discarded."""
+
+    name: str
+
+    @abc.abstractmethod
+    def write(self, documents: Iterable[dict]) -> int:
+        """Add provider documents; returns how many were written."""
+
+    @abc.abstractmethod
+    def publish(self, expected: int) -> None:
+        """Check the count and make this generation the live directory atomically."""
+
+    @abc.abstractmethod
+    def discard(self) -> None:
+        """Remove the half-built generation."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            self.discard()
+        return False
+
+
+class Engine(abc.ABC):
+    name: str
+
+    @abc.abstractmethod
+    def new_generation(self) -> GenerationWriter: ...
+
+    @abc.abstractmethod
+    def search(self, query: SearchQuery) -> SearchResult: ...
+
+    @abc.abstractmethod
+    def get(self, npi: str) -> dict | None: ...
+
+    @abc.abstractmethod
+    def health(self) -> dict:
+        """{engine, generation, providers, locations}; raises EngineUnavailable."""
+
+    @abc.abstractmethod
+    def generations(self) -> list[dict]:
+        """Generations on disk or in the cluster, newest first, with which one is live."""
+
+    def close(self) -> None:  # noqa: B027 - engines without resources need nothing here
+        pass

@@ -1,0 +1,219 @@
+"""Elasticsearch engine: one index per generation behind an alias swapped in one call."""
+
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
+from elasticsearch.helpers import streaming_bulk
+
+from app.engines import es_query
+from app.engines.base import (
+    Engine,
+    EngineUnavailable,
+    GenerationFailed,
+    GenerationWriter,
+    Hit,
+    SearchResult,
+    new_generation_name,
+)
+from app.search.query import SearchQuery, plan_keys
+
+log = logging.getLogger(__name__)
+
+MAPPINGS_FILE = Path(__file__).resolve().parents[2] / "mappings" / "providers.json"
+BULK_CHUNK = 500
+BULK_RETRIES = 5
+MAX_REPORTED_FAILURES = 20
+
+
+def load_index_definition() -> dict:
+    with open(MAPPINGS_FILE, encoding="utf-8") as fh:
+        definition = json.load(fh)
+    definition.pop("_meta", None)
+    return definition
+
+
+def to_source(doc: dict) -> dict:
+    """Provider document -> the indexed form (a geo_point and plan keys on each location)."""
+    source = dict(doc)
+    source["locations"] = [
+        {
+            **loc,
+            "geo": {"lat": loc["lat"], "lon": loc["lon"]},
+            "plan_keys": list(dict.fromkeys(k for p in loc["plans"] for k in plan_keys(p))),
+        }
+        for loc in doc["locations"]
+    ]
+    return source
+
+
+def connect(url: str, timeout: float = 10.0) -> Elasticsearch:
+    return Elasticsearch(url, request_timeout=timeout, retry_on_timeout=True, max_retries=2)
+
+
+class ElasticWriter(GenerationWriter):
+    def __init__(self, engine: "ElasticEngine"):
+        self.engine = engine
+        self.client = engine.client
+        self.name = new_generation_name()
+        self.index = f"{engine.alias}-{self.name}"
+        definition = load_index_definition()
+        settings = dict(definition["settings"])
+        # Loading goes faster with no refreshes and no replicas; both are restored before the swap.
+        settings["refresh_interval"] = "-1"
+        try:
+            self.client.indices.create(
+                index=self.index, settings=settings, mappings=definition["mappings"]
+            )
+        except TransportError as exc:
+            raise EngineUnavailable("Elasticsearch is unreachable") from exc
+        self.failures: list[dict] = []
+
+    def _actions(self, documents: Iterable[dict]) -> Iterator[dict]:
+        for doc in documents:
+            yield {"_index": self.index, "_id": doc["npi"], "_source": to_source(doc)}
+
+    def write(self, documents: Iterable[dict]) -> int:
+        written = 0
+        for ok, item in streaming_bulk(
+            self.client,
+            self._actions(documents),
+            chunk_size=BULK_CHUNK,
+            max_retries=BULK_RETRIES,
+            initial_backoff=0.5,
+            raise_on_error=False,
+            raise_on_exception=True,
+        ):
+            if ok:
+                written += 1
+            elif len(self.failures) < MAX_REPORTED_FAILURES:
+                self.failures.append(item)
+            else:
+                self.failures.append({})
+        if self.failures:
+            raise GenerationFailed(
+                f"{len(self.failures)} document(s) failed to index; first: "
+                + json.dumps([f for f in self.failures if f][:3])
+            )
+        return written
+
+    def publish(self, expected: int) -> None:
+        client = self.client
+        try:
+            client.indices.put_settings(index=self.index, settings={"refresh_interval": "1s"})
+            client.indices.refresh(index=self.index)
+            count = client.count(index=self.index)["count"]
+            if count != expected:
+                raise GenerationFailed(f"index holds {count} providers, expected {expected}")
+            old = self.engine.live_indices()
+            actions = [{"remove": {"index": name, "alias": self.engine.alias}} for name in old]
+            actions.append({"add": {"index": self.index, "alias": self.engine.alias}})
+            client.indices.update_aliases(actions=actions)
+        except BaseException:
+            self.discard()
+            raise
+        for name in self.engine.all_generations():
+            if name != self.index:
+                client.indices.delete(index=name, ignore_unavailable=True)
+
+    def discard(self) -> None:
+        try:
+            self.client.indices.delete(index=self.index, ignore_unavailable=True)
+        except TransportError:
+            log.warning("could not delete half-built index %s", self.index)
+
+
+class ElasticEngine(Engine):
+    name = "elasticsearch"
+
+    def __init__(self, client: Elasticsearch, prefix: str = "pd-"):
+        self.client = client
+        self.alias = f"{prefix}providers"
+
+    def new_generation(self) -> ElasticWriter:
+        return ElasticWriter(self)
+
+    def live_indices(self) -> list[str]:
+        try:
+            return sorted(self.client.indices.get_alias(name=self.alias).body)
+        except NotFoundError:
+            return []
+
+    def all_generations(self) -> list[str]:
+        found = self.client.indices.get(index=f"{self.alias}-*", expand_wildcards="open").body
+        return sorted(found, reverse=True)
+
+    def generations(self) -> list[dict]:
+        try:
+            live = set(self.live_indices())
+            return [{"name": n, "live": n in live} for n in self.all_generations()]
+        except TransportError as exc:
+            raise EngineUnavailable("Elasticsearch is unreachable") from exc
+
+    def _call(self, fn, **kwargs):
+        try:
+            return fn(**kwargs)
+        except NotFoundError as exc:
+            raise EngineUnavailable(
+                "the directory has not been built yet: run `provider-directory import`"
+            ) from exc
+        except ApiError:
+            raise
+        except TransportError as exc:
+            raise EngineUnavailable("Elasticsearch is unreachable") from exc
+
+    def health(self) -> dict:
+        live = self._call(self.live_indices)
+        if not live:
+            raise EngineUnavailable(
+                "the directory has not been built yet: run `provider-directory import`"
+            )
+        count = self._call(self.client.count, index=self.alias)["count"]
+        locations = self._call(
+            self.client.search,
+            index=self.alias,
+            size=0,
+            aggs={"locations": {"nested": {"path": "locations"}}},
+        )["aggregations"]["locations"]["doc_count"]
+        return {
+            "engine": self.name,
+            "generation": live[0].removeprefix(f"{self.alias}-"),
+            "providers": count,
+            "locations": locations,
+        }
+
+    def get(self, npi: str) -> dict | None:
+        try:
+            found = self.client.get(
+                index=self.alias, id=npi, source_excludes=es_query.SOURCE_EXCLUDES
+            )
+        except NotFoundError as exc:
+            if exc.body and exc.body.get("found") is False:
+                return None
+            raise EngineUnavailable("the directory has not been built yet") from exc
+        except TransportError as exc:
+            raise EngineUnavailable("Elasticsearch is unreachable") from exc
+        return found["_source"]
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        body = es_query.search_body(query)
+        body["source"] = body.pop("_source")
+        response = self._call(self.client.search, index=self.alias, **body)
+        hits = response["hits"]["hits"]
+        more = len(hits) > query.limit
+        results = []
+        for hit in hits[: query.limit]:
+            matched = None
+            if query.has_location_filter:
+                inner = hit["inner_hits"]["locations"]["hits"]["hits"]
+                matched = sorted(h["_nested"]["offset"] for h in inner)
+            results.append(Hit(doc=hit["_source"], matched_locations=matched, sort=hit["sort"]))
+        facets = es_query.parse_facets(query, response.get("aggregations", {}))
+        return SearchResult(
+            total=response["hits"]["total"]["value"], hits=results, facets=facets, more=more
+        )
+
+    def close(self) -> None:
+        self.client.close()

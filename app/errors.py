@@ -1,0 +1,63 @@
+"""One JSON error envelope for the whole API: {"error": {status, code, message, fields?}}."""
+
+import logging
+
+from flask import Flask, jsonify
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from app.engines.base import EngineUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class APIError(Exception):
+    def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields
+
+
+def envelope(status: int, code: str, message: str, fields: dict | None = None):
+    error = {"status": status, "code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    response = jsonify({"error": error})
+    response.status_code = status
+    return response
+
+
+def _flatten(messages) -> dict[str, list[str]]:
+    flat: dict[str, list[str]] = {}
+    for name, value in messages.items():
+        if isinstance(value, dict):
+            flat[str(name)] = [m for ms in value.values() for m in ms]
+        else:
+            flat[str(name)] = list(value)
+    return flat
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(APIError)
+    def api_error(exc: APIError):
+        return envelope(exc.status, exc.code, exc.message, exc.fields)
+
+    @app.errorhandler(ValidationError)
+    def validation_error(exc: ValidationError):
+        fields = _flatten(exc.normalized_messages())
+        names = ", ".join(sorted(fields))
+        return envelope(400, "invalid_parameter", f"invalid value for: {names}", fields)
+
+    @app.errorhandler(EngineUnavailable)
+    def engine_unavailable(exc: EngineUnavailable):
+        log.warning("engine unavailable: %s (%s)", exc, exc.__cause__)
+        return envelope(503, "engine_unavailable", f"{exc}; try again soon")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return envelope(exc.code or 500, code, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return envelope(500, "internal_error", "something went wrong on our side")

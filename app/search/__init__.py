@@ -1,0 +1,1 @@
+"""Search: the engine-neutral query model, geography and result shaping."""

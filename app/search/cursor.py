@@ -1,0 +1,34 @@
+"""Opaque page cursors: the sort values of the last result, so the next page resumes after it."""
+
+import base64
+import binascii
+import json
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode(sort: str, after: list) -> str:
+    raw = json.dumps({"s": sort, "a": after}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode(token: str, sort: str) -> tuple:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        after = data["a"]
+        cursor_sort = data["s"]
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise BadCursor("malformed cursor") from exc
+    if cursor_sort != sort:
+        raise BadCursor(f"this cursor belongs to sort={cursor_sort}, not sort={sort}")
+    if (
+        not isinstance(after, list)
+        or len(after) != 2
+        or not isinstance(after[0], int | float | str)
+        or not isinstance(after[1], str)
+    ):
+        raise BadCursor("malformed cursor")
+    return tuple(after)

@@ -1,0 +1,106 @@
+"""The engine-neutral search request: what to match, how to sort, where to resume."""
+
+from dataclasses import dataclass, field
+from itertools import combinations
+
+SORTS = ("distance", "relevance", "name")
+FACETS = (
+    "specialty",
+    "language",
+    "gender",
+    "plan",
+    "line_of_business",
+    "accepting_new_patients",
+    "city",
+)
+# Dimensions of one plan entry at a location, in the order their keys are written.
+PLAN_DIMENSIONS = (("p", "plan"), ("l", "line_of_business"), ("a", "accepting"))
+
+
+@dataclass(frozen=True)
+class GeoFilter:
+    lat: float
+    lon: float
+    radius_miles: float
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A validated search. Tuples hold alternatives (any of); separate fields must all hold."""
+
+    text: tuple[str, ...] = ()
+    npi: str | None = None
+    # provider level
+    entity_types: tuple[str, ...] = ()
+    specialties: tuple[str, ...] = ()
+    pcp: bool | None = None
+    languages: tuple[str, ...] = ()
+    genders: tuple[str, ...] = ()
+    age: int | None = None
+    groups: tuple[str, ...] = ()
+    hospitals: tuple[str, ...] = ()
+    # location level: all must hold at one and the same location
+    geo: GeoFilter | None = None
+    telehealth: bool | None = None
+    cities: tuple[str, ...] = ()
+    zips: tuple[str, ...] = ()
+    accessibility: tuple[str, ...] = ()  # every one required
+    # plan level: all must hold for one and the same plan at that location
+    plans: tuple[str, ...] = ()
+    lines_of_business: tuple[str, ...] = ()
+    accepting: tuple[str, ...] = ()
+    sort: str = "name"
+    limit: int = 10
+    after: tuple | None = None
+    facets: tuple[str, ...] = field(default=FACETS)
+
+    @property
+    def has_plan_filter(self) -> bool:
+        return bool(self.plans or self.lines_of_business or self.accepting)
+
+    @property
+    def has_location_filter(self) -> bool:
+        return bool(
+            self.geo
+            or self.telehealth is not None
+            or self.cities
+            or self.zips
+            or self.accessibility
+            or self.has_plan_filter
+        )
+
+    def plan_values(self) -> dict[str, tuple[str, ...]]:
+        return {"p": self.plans, "l": self.lines_of_business, "a": self.accepting}
+
+
+def plan_keys(plan: dict) -> list[str]:
+    """Keys naming every combination of one plan entry's plan, line of business and status.
+
+    A location carrying `p=x|a=accepting` has plan x *and* accepts new patients under plan x, so a
+    single exact term answers "plan x, accepting, here" on either engine.
+    """
+    parts = [f"{short}={plan[name]}" for short, name in PLAN_DIMENSIONS]
+    keys = []
+    for size in range(1, len(parts) + 1):
+        for combo in combinations(parts, size):
+            keys.append("|".join(combo))
+    return keys
+
+
+def plan_filter_keys(query: SearchQuery) -> list[str]:
+    """The plan keys of which a location must carry at least one to pass the plan filters."""
+    keys = [""]
+    for short, _name in PLAN_DIMENSIONS:
+        values = query.plan_values()[short]
+        if values:
+            keys = [f"{k}|{short}={v}" if k else f"{short}={v}" for k in keys for v in values]
+    return [k for k in keys if k]
+
+
+def plan_matches(plan: dict, query: SearchQuery) -> bool:
+    """True when one plan entry satisfies the plan-level filters."""
+    return (
+        (not query.plans or plan["plan"] in query.plans)
+        and (not query.lines_of_business or plan["line_of_business"] in query.lines_of_business)
+        and (not query.accepting or plan["accepting"] in query.accepting)
+    )

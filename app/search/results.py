@@ -1,0 +1,100 @@
+"""Engine hits -> the JSON a caller sees: one result per provider, matching locations nearest first."""
+
+from app.engines.base import Hit, SearchResult
+from app.search import cursor
+from app.search.geo import haversine_miles
+from app.search.query import SearchQuery, plan_matches
+from indexer import languages
+from indexer.specialties import lookup as lookup_specialty
+
+PUBLIC_PROVIDER_FIELDS = (
+    "npi",
+    "entity_type",
+    "display_name",
+    "name",
+    "credentials",
+    "gender",
+    "specialties",
+    "pcp",
+    "pcp_type",
+    "age_min",
+    "age_max",
+    "languages",
+    "staff_languages",
+    "board_certifications",
+    "hospital_affiliations",
+    "medical_group",
+    "license",
+    "last_updated",
+    "last_verified",
+)
+LOCATION_FIELDS = (
+    "location_id",
+    "name",
+    "address",
+    "city",
+    "state",
+    "zip",
+    "phone",
+    "hours",
+    "accessibility",
+    "telehealth",
+    "lat",
+    "lon",
+)
+
+
+def present_location(location: dict, query: SearchQuery | None) -> dict:
+    view = {name: location.get(name) for name in LOCATION_FIELDS}
+    plans = location["plans"]
+    if query is not None and query.has_plan_filter:
+        plans = [p for p in plans if plan_matches(p, query)]
+    view["plans"] = [dict(p) for p in plans]
+    if query is not None and query.geo is not None:
+        view["distance_miles"] = round(
+            haversine_miles(query.geo.lat, query.geo.lon, location["lat"], location["lon"]), 3
+        )
+    return view
+
+
+def present_provider(doc: dict, query: SearchQuery | None = None, indexes=None) -> dict:
+    view = {name: doc.get(name) for name in PUBLIC_PROVIDER_FIELDS}
+    chosen = range(len(doc["locations"])) if indexes is None else indexes
+    locations = [present_location(doc["locations"][i], query) for i in chosen]
+    if query is not None and query.geo is not None:
+        locations.sort(key=lambda loc: (loc["distance_miles"], loc["location_id"]))
+        view["distance_miles"] = locations[0]["distance_miles"] if locations else None
+    view["locations"] = locations
+    return view
+
+
+def facet_label(facet: str, value: str) -> str:
+    if facet == "specialty":
+        known = lookup_specialty(value)
+        return known.display if known else value
+    if facet == "language":
+        return languages.name(value)
+    return value
+
+
+def present_facets(facets: dict[str, dict[str, int]]) -> dict[str, list[dict]]:
+    return {
+        name: [
+            {"value": value, "label": facet_label(name, value), "count": count}
+            for value, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        ]
+        for name, counts in facets.items()
+    }
+
+
+def present_search(result: SearchResult, query: SearchQuery) -> dict:
+    hits: list[Hit] = result.hits
+    next_cursor = cursor.encode(query.sort, hits[-1].sort) if result.more and hits else None
+    return {
+        "total": result.total,
+        "count": len(hits),
+        "sort": query.sort,
+        "results": [present_provider(h.doc, query, h.matched_locations) for h in hits],
+        "facets": present_facets(result.facets),
+        "next_cursor": next_cursor,
+    }

@@ -1,0 +1,89 @@
+"""Roster file -> validated, enriched records -> provider documents -> a new live generation."""
+
+import csv
+import logging
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from app.engines.base import Engine
+from indexer.documents import DirectoryBuilder
+from indexer.enrich import enrich
+from indexer.records import ImportSummary, RowError
+from indexer.sources.csv_roster import open_roster
+from indexer.validate import validate_rows
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[ImportSummary], None]
+
+
+def collect(
+    rows: Iterable[tuple[int, dict[str, str]]],
+    summary: ImportSummary,
+    progress: Progress | None = None,
+    every: int = 1000,
+) -> DirectoryBuilder:
+    """Validate and enrich every row; good rows go into the builder, bad ones into the summary."""
+    builder = DirectoryBuilder()
+    rejected_lines: set[int] = set()
+    for line, record, errors in validate_rows(rows):
+        summary.rows_read += 1
+        if record is not None:
+            errors = enrich(record) or builder.add(record)
+        if errors:
+            summary.errors.extend(errors)
+            rejected_lines.add(line)
+        if progress and summary.rows_read % every == 0:
+            summary.rows_rejected = len(rejected_lines)
+            progress(summary)
+    summary.rows_rejected = len(rejected_lines)
+    summary.rows_imported = summary.rows_read - summary.rows_rejected
+    summary.providers = len(builder)
+    summary.locations = builder.location_count
+    return builder
+
+
+def import_roster(
+    engine: Engine, path: str | Path, progress: Progress | None = None
+) -> ImportSummary:
+    """Build a new generation from a roster CSV and make it live; the old one serves until then.
+
+    Rows that fail validation are reported in the summary and left out; anything that goes wrong
+    with the engine discards the half-built generation and re-raises.
+    """
+    summary = ImportSummary(source=str(path))
+    builder = collect(open_roster(path), summary, progress)
+    with engine.new_generation() as generation:
+        written = generation.write(builder.documents())
+        generation.publish(expected=written)
+    summary.generation = generation.name
+    log.info(
+        "import %s: %d rows read, %d imported, %d rejected, generation %s",
+        path,
+        summary.rows_read,
+        summary.rows_imported,
+        summary.rows_rejected,
+        generation.name,
+    )
+    return summary
+
+
+REJECT_COLUMNS = ("line", "field", "value", "reason")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: str) -> str:
+    # A spreadsheet opening this file must show a value, never run it as a formula.
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def write_rejects(errors: Iterable[RowError], path: str | Path) -> int:
+    """Write rejected rows as CSV (line, field, value, reason); returns the number written."""
+    count = 0
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(REJECT_COLUMNS)
+        for error in errors:
+            writer.writerow([error.line, error.field, _cell(error.value), _cell(error.reason)])
+            count += 1
+    return count

@@ -1,0 +1,1 @@
+"""Roster readers: each yields (line number, raw row dict) lazily."""

@@ -25,7 +25,9 @@ def _run_import(path: Path, rejects: Path | None, keep_source: bool) -> None:
     engine = get_engine()
 
     def progress(summary):
-        click.echo(f"  {summary.rows_read:>9,} rows read, {summary.rows_rejected:,} rejected", err=True)
+        click.echo(
+            f"  {summary.rows_read:>9,} rows read, {summary.rows_rejected:,} rejected", err=True
+        )
 
     try:
         summary = import_roster(engine, path, progress=progress)
@@ -101,14 +103,29 @@ def openapi_command() -> None:
 def serve_command(host: str, port: int, workers: int) -> None:
     """Serve the API and the page with gunicorn."""
     gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
-    args = [gunicorn, "--chdir", str(PROJECT_ROOT), "-w", str(workers), "-b", f"{host}:{port}",
-            "--access-logfile", "-", "wsgi:app"]
+    args = [
+        gunicorn,
+        "--chdir",
+        str(PROJECT_ROOT),
+        "-w",
+        str(workers),
+        "-b",
+        f"{host}:{port}",
+        "--access-logfile",
+        "-",
+        "wsgi:app",
+    ]
     os.execv(gunicorn, args)
 
 
 def register(app: Flask) -> None:
-    for command in (import_command, reindex_command, indices_command, openapi_command,
-                    serve_command):
+    for command in (
+        import_command,
+        reindex_command,
+        indices_command,
+        openapi_command,
+        serve_command,
+    ):
         app.cli.add_command(command)
 
 

@@ -54,6 +54,10 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if exc.code == 429:
+            return envelope(
+                429, "rate_limited", f"too many requests ({exc.description}); retry later"
+            )
         code = (exc.name or "error").lower().replace(" ", "_")
         return envelope(exc.code or 500, code, exc.description or exc.name)
 

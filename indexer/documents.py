@@ -17,7 +17,6 @@ PROVIDER_FIELDS = (
     "age_min",
     "age_max",
     "languages",
-    "staff_languages",
     "board_certifications",
     "hospital_affiliations",
     "medical_group",
@@ -96,7 +95,6 @@ def _new_provider(record: dict) -> dict:
         "age_min": record.get("age_min", AGE_FLOOR),
         "age_max": record.get("age_max", AGE_CEILING),
         "languages": record.get("languages", []),
-        "staff_languages": record.get("staff_languages", []),
         "board_certifications": record.get("board_certifications", []),
         "board_certified": bool(record.get("board_certifications")),
         "hospital_affiliations": record.get("hospital_affiliations", []),
@@ -119,6 +117,7 @@ def _new_location(record: dict) -> dict:
         "phone": record.get("phone"),
         "hours": record.get("hours"),
         "accessibility": record.get("accessibility", []),
+        "staff_languages": record.get("staff_languages", []),
         "telehealth": record.get("telehealth", False),
         "lat": round(record["latitude"], 6),
         "lon": round(record["longitude"], 6),
@@ -169,8 +168,8 @@ class DirectoryBuilder:
         provider["last_verified"] = _latest(provider["last_verified"], record.get("last_verified"))
         location = self._location_index.get((record["npi"], record["location_id"]))
         if location is None:
-            location = self._location_index[(record["npi"], record["location_id"])] = (
-                _new_location(record)
+            location = self._location_index[(record["npi"], record["location_id"])] = _new_location(
+                record
             )
             provider["locations"].append(location)
         location["plans"].append(_plan(record))

@@ -1,4 +1,4 @@
-"""NUCC taxonomy codes the directory knows, with display names, PCP type and consumer search words."""
+"""NUCC taxonomy codes the directory knows: display names, PCP type, consumer search words."""
 
 import csv
 from dataclasses import dataclass

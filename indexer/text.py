@@ -7,8 +7,26 @@ _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 # Words that carry nothing in a search box ("Dr. Nguyen", "a doctor near me").
 QUERY_STOPWORDS = frozenset(
-    {"dr", "dra", "the", "a", "an", "of", "and", "near", "me", "de", "del", "la", "el", "los", "las",
-     "para", "y", "md"}
+    {
+        "dr",
+        "dra",
+        "the",
+        "a",
+        "an",
+        "of",
+        "and",
+        "near",
+        "me",
+        "de",
+        "del",
+        "la",
+        "el",
+        "los",
+        "las",
+        "para",
+        "y",
+        "md",
+    }
 )
 
 MAX_QUERY_TOKENS = 12

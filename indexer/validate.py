@@ -44,8 +44,16 @@ ACCEPTING_ALIASES = {
     "closed": "not_accepting",
 }
 GENDER_ALIASES = {"f": "female", "m": "male", "x": "nonbinary", "u": ""}
-TRUTHY = {"y": True, "yes": True, "true": True, "1": True, "n": False, "no": False, "false": False,
-          "0": False}
+TRUTHY = {
+    "y": True,
+    "yes": True,
+    "true": True,
+    "1": True,
+    "n": False,
+    "no": False,
+    "false": False,
+    "0": False,
+}
 PLAN_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 ZIP = re.compile(r"^\d{5}(-\d{4})?$")
 LIST_SEPARATOR = "|"
@@ -182,7 +190,8 @@ class RosterRowSchema(Schema):
     plan = fields.String(
         required=True,
         validate=validate.Regexp(
-            PLAN_CODE, error="a plan code is lowercase letters, digits and '-' (e.g. sunrise-medi-cal)"
+            PLAN_CODE,
+            error="a plan code is lowercase letters, digits and '-' (e.g. sunrise-medi-cal)",
         ),
     )
     plan_name = fields.String(validate=validate.Length(max=200))

@@ -1,5 +1,6 @@
 """Embedded engine: one SQLite file per generation (FTS5 for words, R*Tree for geography)."""
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -27,21 +28,24 @@ LIVE_NAME = "directory.sqlite3"
 SCHEMA_VERSION = "1"
 INTERNAL_FIELDS = ("search_text", "name_text")
 
+# STRICT tables refuse a value of the wrong type, as a strict Elasticsearch mapping does.
 SCHEMA = """
-CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 CREATE TABLE providers(
   id INTEGER PRIMARY KEY, npi TEXT NOT NULL, entity_type TEXT NOT NULL, gender TEXT,
   pcp INTEGER NOT NULL, age_min INTEGER NOT NULL, age_max INTEGER NOT NULL,
-  sort_name TEXT NOT NULL, medical_group TEXT, doc TEXT NOT NULL);
-CREATE TABLE provider_terms(provider_id INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL);
+  sort_name TEXT NOT NULL, medical_group TEXT, doc TEXT NOT NULL) STRICT;
+CREATE TABLE provider_terms(
+  provider_id INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL) STRICT;
 CREATE TABLE locations(
   id INTEGER PRIMARY KEY, provider_id INTEGER NOT NULL, ord INTEGER NOT NULL,
   lat REAL NOT NULL, lon REAL NOT NULL, city TEXT NOT NULL, zip TEXT NOT NULL,
-  telehealth INTEGER NOT NULL);
-CREATE TABLE location_terms(location_id INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL);
+  telehealth INTEGER NOT NULL) STRICT;
+CREATE TABLE location_terms(
+  location_id INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL) STRICT;
 CREATE TABLE location_plans(
   location_id INTEGER NOT NULL, provider_id INTEGER NOT NULL, plan TEXT NOT NULL,
-  line_of_business TEXT NOT NULL, accepting TEXT NOT NULL);
+  line_of_business TEXT NOT NULL, accepting TEXT NOT NULL) STRICT;
 CREATE VIRTUAL TABLE location_geo USING rtree(id, min_lat, max_lat, min_lon, max_lon);
 CREATE VIRTUAL TABLE provider_text USING fts5(
   words, tokenize = 'unicode61 remove_diacritics 2', detail = 'column');
@@ -70,10 +74,10 @@ PLAN_FACETS = {
 }
 
 DISTANCE_SQL = (
-    "(2 * {r} * asin(min(1.0, sqrt("
+    f"(2 * {EARTH_RADIUS_MILES!r} * asin(min(1.0, sqrt("
     "pow(sin(radians(l.lat - :lat) / 2), 2) + "
     "cos(radians(:lat)) * cos(radians(l.lat)) * pow(sin(radians(l.lon - :lon) / 2), 2)))))"
-).format(r=repr(EARTH_RADIUS_MILES))
+)
 
 
 def _placeholders(prefix: str, values, params: dict) -> str:
@@ -134,8 +138,15 @@ class EmbeddedWriter(GenerationWriter):
                 lid = db.execute(
                     "INSERT INTO locations(provider_id, ord, lat, lon, city, zip, telehealth)"
                     " VALUES (?,?,?,?,?,?,?)",
-                    (pid, ord_, loc["lat"], loc["lon"], loc["city"], loc["zip"],
-                     int(loc["telehealth"])),
+                    (
+                        pid,
+                        ord_,
+                        loc["lat"],
+                        loc["lon"],
+                        loc["city"],
+                        loc["zip"],
+                        int(loc["telehealth"]),
+                    ),
                 ).lastrowid
                 db.execute(
                     "INSERT INTO location_geo VALUES (?,?,?,?,?)",
@@ -180,10 +191,8 @@ class EmbeddedWriter(GenerationWriter):
             raise
 
     def discard(self) -> None:
-        try:
+        with contextlib.suppress(sqlite3.Error):
             self.db.close()
-        except sqlite3.Error:
-            pass
         self.path.unlink(missing_ok=True)
 
 
@@ -228,8 +237,9 @@ class EmbeddedEngine(Engine):
         if live:
             found.append({"name": live, "live": True})
         for path in sorted(self.directory.glob("directory-*.sqlite3.building"), reverse=True):
-            found.append({"name": path.name.split("-", 1)[1].split(".")[0], "live": False,
-                          "building": True})
+            found.append(
+                {"name": path.name.split("-", 1)[1].split(".")[0], "live": False, "building": True}
+            )
         return found
 
     # -- reading -----------------------------------------------------------------------------
@@ -283,9 +293,7 @@ class EmbeddedEngine(Engine):
         try:
             db.execute("DROP TABLE IF EXISTS temp.m")
             db.execute("DROP TABLE IF EXISTS temp.h")
-            db.execute(
-                "CREATE TEMP TABLE m AS " + self._matched_sql(query, params), params
-            )
+            db.execute("CREATE TEMP TABLE m AS " + self._matched_sql(query, params), params)
             params_h: dict = {}
             db.execute("CREATE TEMP TABLE h AS " + self._hits_sql(query, fts, params_h), params_h)
             (total,) = db.execute("SELECT COUNT(*) FROM temp.h").fetchone()
@@ -478,9 +486,7 @@ class EmbeddedEngine(Engine):
                     ("accepting", query.accepting, "fa"),
                 ):
                     if values:
-                        conditions.append(
-                            f"lp.{col} IN ({_placeholders(prefix, values, params)})"
-                        )
+                        conditions.append(f"lp.{col} IN ({_placeholders(prefix, values, params)})")
                 sql = (
                     f"SELECT lp.{column}, COUNT(DISTINCT lp.provider_id) FROM temp.m m"
                     " JOIN location_plans lp ON lp.location_id = m.lid"

@@ -12,7 +12,11 @@ INNER_HITS_SIZE = 100
 FACET_SIZE = 1000
 SOURCE_EXCLUDES = ["search_text", "name_text", "locations.geo", "locations.plan_keys"]
 
-PROVIDER_FACET_FIELDS = {"specialty": "specialty_codes", "language": "languages", "gender": "gender"}
+PROVIDER_FACET_FIELDS = {
+    "specialty": "specialty_codes",
+    "language": "languages",
+    "gender": "gender",
+}
 PLAN_FACET_FIELDS = {
     "plan": "locations.plans.plan",
     "line_of_business": "locations.plans.line_of_business",
@@ -27,9 +31,17 @@ def _terms(field: str, values) -> dict:
 def text_query(words: tuple[str, ...]) -> dict:
     """Every word must match a word of the provider (with the typos its length allows)."""
     must = [
-        {"fuzzy": {TEXT_FIELD: {"value": w, "fuzziness": max_edits(w),
-                                "max_expansions": FUZZY_MAX_EXPANSIONS, "transpositions": True,
-                                "prefix_length": 0}}}
+        {
+            "fuzzy": {
+                TEXT_FIELD: {
+                    "value": w,
+                    "fuzziness": max_edits(w),
+                    "max_expansions": FUZZY_MAX_EXPANSIONS,
+                    "transpositions": True,
+                    "prefix_length": 0,
+                }
+            }
+        }
         if max_edits(w)
         else {"term": {TEXT_FIELD: w}}
         for w in words

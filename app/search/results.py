@@ -1,4 +1,4 @@
-"""Engine hits -> the JSON a caller sees: one result per provider, matching locations nearest first."""
+"""Engine hits -> the JSON callers see: a result per provider, matching locations nearest first."""
 
 from app.engines.base import Hit, SearchResult
 from app.search import cursor
@@ -20,7 +20,6 @@ PUBLIC_PROVIDER_FIELDS = (
     "age_min",
     "age_max",
     "languages",
-    "staff_languages",
     "board_certifications",
     "hospital_affiliations",
     "medical_group",
@@ -38,6 +37,7 @@ LOCATION_FIELDS = (
     "phone",
     "hours",
     "accessibility",
+    "staff_languages",
     "telehealth",
     "lat",
     "lon",

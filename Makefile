@@ -1,0 +1,47 @@
+# The two commands: `make run` (serve the directory on the embedded engine) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+ROSTER ?= fixtures/roster.csv
+# Tests use ELASTICSEARCH_URL when set; otherwise a local node provisioned by scripts/elasticsearch.sh.
+TEST_ES_URL := $(if $(ELASTICSEARCH_URL),$(ELASTICSEARCH_URL),http://127.0.0.1:$(or $(PD_ES_PORT),9200))
+
+.PHONY: run test install lint format elasticsearch elasticsearch-stop bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	env -u ELASTICSEARCH_URL $(BIN)/provider-directory import $(ROSTER)
+	env -u ELASTICSEARCH_URL $(BIN)/provider-directory serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+elasticsearch:
+	@if [ -z "$(ELASTICSEARCH_URL)" ]; then scripts/elasticsearch.sh start; fi
+
+elasticsearch-stop:
+	scripts/elasticsearch.sh stop
+
+test: install lint elasticsearch
+	PD_TEST_ELASTICSEARCH_URL=$(TEST_ES_URL) $(BIN)/pytest
+
+bench: install elasticsearch
+	PD_BENCH_ELASTICSEARCH_URL=$(TEST_ES_URL) $(BIN)/python -m bench.search $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

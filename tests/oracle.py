@@ -1,0 +1,101 @@
+"""Brute-force answers computed straight from the provider documents, to check the engines against.
+
+Distances come from geopy, not from the project's own geometry code.
+"""
+
+from collections import Counter
+
+from geopy.distance import geodesic, great_circle
+from rapidfuzz.distance import OSA
+
+from app.search.geo import EARTH_RADIUS_METERS
+from app.search.query import SearchQuery, plan_matches
+from indexer.text import max_edits
+
+EARTH_RADIUS_KM = EARTH_RADIUS_METERS / 1000
+
+
+def sphere_miles(lat1, lon1, lat2, lon2) -> float:
+    return great_circle((lat1, lon1), (lat2, lon2), radius=EARTH_RADIUS_KM).miles
+
+
+def geodesic_miles(lat1, lon1, lat2, lon2) -> float:
+    return geodesic((lat1, lon1), (lat2, lon2)).miles
+
+
+def location_matches(loc: dict, q: SearchQuery, distance=sphere_miles, radius_scale=1.0) -> bool:
+    if q.geo is not None:
+        miles = distance(q.geo.lat, q.geo.lon, loc["lat"], loc["lon"])
+        if miles > q.geo.radius_miles * radius_scale:
+            return False
+    if q.has_plan_filter and not any(plan_matches(p, q) for p in loc["plans"]):
+        return False
+    if q.telehealth is not None and loc["telehealth"] != q.telehealth:
+        return False
+    if q.cities and loc["city"] not in q.cities:
+        return False
+    if q.zips and loc["zip"] not in q.zips:
+        return False
+    return all(code in loc["accessibility"] for code in q.accessibility)
+
+
+def text_matches(doc: dict, words: tuple[str, ...]) -> bool:
+    vocabulary = doc["search_text"].split()
+    return all(any(OSA.distance(w, t) <= max_edits(w) for t in vocabulary) for w in words)
+
+
+def provider_matches(doc: dict, q: SearchQuery) -> bool:
+    checks = [
+        not q.npi or doc["npi"] == q.npi,
+        not q.entity_types or doc["entity_type"] in q.entity_types,
+        not q.specialties or bool(set(doc["specialty_codes"]) & set(q.specialties)),
+        q.pcp is None or doc["pcp"] == q.pcp,
+        not q.languages or bool(set(doc["languages"]) & set(q.languages)),
+        not q.genders or doc["gender"] in q.genders,
+        q.age is None or doc["age_min"] <= q.age <= doc["age_max"],
+        not q.groups or doc["medical_group"] in q.groups,
+        not q.hospitals or bool(set(doc["hospital_affiliations"]) & set(q.hospitals)),
+    ]
+    return all(checks) and (not q.text or text_matches(doc, q.text))
+
+
+def search(docs: list[dict], q: SearchQuery, **location_kwargs) -> dict[str, list[int]]:
+    """NPI -> indexes of the matching locations, for every provider the query should return."""
+    found = {}
+    for doc in docs:
+        if not provider_matches(doc, q):
+            continue
+        indexes = [
+            i
+            for i, loc in enumerate(doc["locations"])
+            if location_matches(loc, q, **location_kwargs)
+        ]
+        if indexes:
+            found[doc["npi"]] = indexes
+    return found
+
+
+def nearest_miles(doc: dict, indexes: list[int], q: SearchQuery) -> float:
+    return min(
+        sphere_miles(q.geo.lat, q.geo.lon, doc["locations"][i]["lat"], doc["locations"][i]["lon"])
+        for i in indexes
+    )
+
+
+def facets(docs: list[dict], q: SearchQuery) -> dict[str, dict[str, int]]:
+    by_npi = {d["npi"]: d for d in docs}
+    found = search(docs, q)
+    counts: dict[str, Counter] = {name: Counter() for name in q.facets}
+    for npi, indexes in found.items():
+        doc = by_npi[npi]
+        counts["specialty"].update(set(doc["specialty_codes"]))
+        counts["language"].update(set(doc["languages"]))
+        if doc["gender"]:
+            counts["gender"][doc["gender"]] += 1
+        locations = [doc["locations"][i] for i in indexes]
+        counts["city"].update({loc["city"] for loc in locations})
+        entries = [p for loc in locations for p in loc["plans"] if plan_matches(p, q)]
+        counts["plan"].update({p["plan"] for p in entries})
+        counts["line_of_business"].update({p["line_of_business"] for p in entries})
+        counts["accepting_new_patients"].update({p["accepting"] for p in entries})
+    return {name: dict(c) for name, c in counts.items() if name in q.facets}

@@ -1,0 +1,67 @@
+"""The OpenAPI document is valid and describes what the API really does."""
+
+import json
+
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+
+from app import OPENAPI_FILE
+from app.api.args import ProviderSearchArgs
+
+SPEC = json.loads(OPENAPI_FILE.read_text(encoding="utf-8"))
+
+
+def test_document_is_valid_openapi():
+    validate(SPEC)
+
+
+def test_every_route_is_documented(search_app):
+    routes = {
+        rule.rule.replace("<npi>", "{npi}")
+        for rule in search_app.url_map.iter_rules()
+        if rule.rule.startswith("/v1/")
+    }
+    assert routes == set(SPEC["paths"])
+
+
+def test_search_parameters_are_exactly_the_documented_ones():
+    documented = {p["name"] for p in SPEC["paths"]["/v1/providers"]["get"]["parameters"]}
+    assert documented == set(ProviderSearchArgs().fields)
+
+
+def schema_validator(name: str) -> Draft202012Validator:
+    schema = {"$ref": f"#/components/schemas/{name}", "components": SPEC["components"]}
+    return Draft202012Validator(schema)
+
+
+@pytest.mark.parametrize(
+    "url,status,schema",
+    [
+        (
+            "/v1/providers?near=90012&radius=10&pcp=true&line_of_business=medi-cal",
+            200,
+            "SearchResponse",
+        ),
+        ("/v1/providers?q=heart+doctor&limit=3", 200, "SearchResponse"),
+        ("/v1/providers?limit=2", 200, "SearchResponse"),
+        ("/v1/providers?radius=3", 400, "Error"),
+        ("/v1/providers/0000000000", 404, "Error"),
+        ("/v1/health", 200, "Health"),
+    ],
+)
+def test_responses_match_their_schemas(client, url, status, schema):
+    response = client.get(url)
+    assert response.status_code == status
+    documented = SPEC["paths"]
+    path = url.split("?")[0]
+    path = "/v1/providers/{npi}" if path.startswith("/v1/providers/") else path
+    assert str(status) in documented[path]["get"]["responses"]
+    errors = list(schema_validator(schema).iter_errors(response.json))
+    assert not errors, errors[:3]
+
+
+def test_provider_page_matches_its_schema(client):
+    npi = client.get("/v1/providers?limit=1").json["results"][0]["npi"]
+    response = client.get(f"/v1/providers/{npi}")
+    assert not list(schema_validator("Provider").iter_errors(response.json))

@@ -1,0 +1,114 @@
+"""Small pure pieces: NPI check digit, tokenizer, geometry, cursors, plan keys, query builder."""
+
+import pytest
+from geopy.distance import great_circle
+
+from app.engines import es_query
+from app.search import cursor
+from app.search.geo import EARTH_RADIUS_METERS, bounding_box, haversine_miles
+from app.search.query import GeoFilter, SearchQuery, plan_filter_keys, plan_keys
+from indexer.npi import is_valid_npi, make_npi
+from indexer.text import max_edits, query_tokens, tokens
+
+
+@pytest.mark.parametrize(
+    "npi,valid",
+    [
+        ("1234567893", True),  # the example NPI CMS publishes
+        ("1234567890", False),
+        ("123456789", False),
+        ("12345678930", False),
+        ("abcdefghij", False),
+    ],
+)
+def test_npi_check_digit(npi, valid):
+    assert is_valid_npi(npi) is valid
+
+
+def test_make_npi_completes_nine_digits():
+    assert make_npi("123456789") == "1234567893"
+    assert all(is_valid_npi(make_npi(f"{n:09d}")) for n in range(100000000, 100000500))
+
+
+def test_tokens_fold_accents_and_punctuation():
+    assert tokens("María Núñez-O'Brien, M.D.") == ["maria", "nunez", "o", "brien", "m", "d"]
+    assert query_tokens("Dr. José de la Cruz") == ["jose", "cruz"]
+    assert query_tokens("OB/GYN") == ["ob", "gyn"]
+
+
+def test_typo_allowance_follows_word_length():
+    assert [max_edits(w) for w in ("ent", "ob", "smith", "nguyen", "cardiology")] == [1, 0, 1, 2, 2]
+
+
+def test_haversine_agrees_with_geopy_great_circle():
+    pairs = [((34.0614, -118.2385), (33.7701, -118.1937)), ((32.7, -117.1), (37.77, -122.42))]
+    for a, b in pairs:
+        expected = great_circle(a, b, radius=EARTH_RADIUS_METERS / 1000).miles
+        assert haversine_miles(*a, *b) == pytest.approx(expected, rel=1e-9)
+
+
+def test_bounding_box_contains_the_circle():
+    lat, lon, radius = 34.05, -118.25, 10
+    min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, radius)
+    for bearing in range(0, 360, 5):
+        point = great_circle(miles=radius * 0.9999, radius=EARTH_RADIUS_METERS / 1000).destination(
+            (lat, lon), bearing
+        )
+        assert min_lat <= point.latitude <= max_lat
+        assert min_lon <= point.longitude <= max_lon
+
+
+def test_cursor_round_trip_and_refusals():
+    token = cursor.encode("distance", [3.25, "1234567893"])
+    assert cursor.decode(token, "distance") == (3.25, "1234567893")
+    with pytest.raises(cursor.BadCursor):
+        cursor.decode(token, "name")
+    with pytest.raises(cursor.BadCursor):
+        cursor.decode("%%%", "name")
+
+
+def test_plan_keys_answer_combined_conditions_with_one_term():
+    entry = {"plan": "sunrise-medi-cal", "line_of_business": "medi-cal", "accepting": "accepting"}
+    keys = plan_keys(entry)
+    assert len(keys) == 7
+    query = SearchQuery(plans=("sunrise-medi-cal",), accepting=("accepting", "existing_family"))
+    wanted = plan_filter_keys(query)
+    assert wanted == ["p=sunrise-medi-cal|a=accepting", "p=sunrise-medi-cal|a=existing_family"]
+    assert set(wanted) & set(keys)
+    closed = {**entry, "accepting": "not_accepting"}
+    assert not set(wanted) & set(plan_keys(closed))
+
+
+def test_es_query_puts_location_conditions_in_one_nested_clause():
+    query = SearchQuery(
+        geo=GeoFilter(34.06, -118.24, 10),
+        lines_of_business=("medi-cal",),
+        accepting=("accepting",),
+        languages=("es",),
+        pcp=True,
+        sort="distance",
+        limit=5,
+    )
+    body = es_query.search_body(query)
+    filters = body["query"]["bool"]["filter"]
+    assert {"terms": {"languages": ["es"]}} in filters
+    assert {"term": {"pcp": True}} in filters
+    nested = [f["nested"] for f in filters if "nested" in f]
+    assert len(nested) == 1 and nested[0]["path"] == "locations"
+    inner = nested[0]["query"]["bool"]["filter"]
+    assert inner[0]["geo_distance"]["distance"] == "10mi"
+    assert inner[1] == {"terms": {"locations.plan_keys": ["l=medi-cal|a=accepting"]}}
+    sort = body["sort"][0]["_geo_distance"]
+    assert sort["nested"] == {"path": "locations", "filter": nested[0]["query"]}
+    assert body["sort"][1] == {"npi": "asc"}
+    assert body["size"] == 6 and body["track_total_hits"] is True
+    assert "query_string" not in repr(body)
+
+
+def test_es_text_query_allows_typos_by_word_length():
+    body = es_query.search_body(SearchQuery(text=("ob", "gyn", "cardiology"), sort="relevance"))
+    must = body["query"]["bool"]["must"][0]["bool"]["must"]
+    assert must[0] == {"term": {"search_text": "ob"}}
+    assert must[1]["fuzzy"]["search_text"]["fuzziness"] == 1
+    assert must[2]["fuzzy"]["search_text"]["fuzziness"] == 2
+    assert body["sort"][0] == {"_score": "desc"}

@@ -77,7 +77,7 @@ def query_mix(roster: Path, count: int, seed: int) -> list[tuple[str, dict | str
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return statistics.median(ordered), p95
 
 
@@ -159,9 +159,16 @@ def run(locations: int, queries: int, seed: int, es_url: str | None) -> None:
             engine.client.indices.delete(index=f"{config['PD_INDEX_PREFIX']}*")
         engine.close()
     print()
-    print(
-        "| engine | queries | API p50 ms | API p95 ms | direct p50 ms | direct p95 ms | API/direct |"
+    header = (
+        "engine",
+        "queries",
+        "API p50 ms",
+        "API p95 ms",
+        "direct p50 ms",
+        "direct p95 ms",
+        "API/direct",
     )
+    print("| " + " | ".join(header) + " |")
     print("|---|---|---|---|---|---|---|")
     for line in report:
         print("| " + " | ".join(line) + " |")

@@ -224,7 +224,7 @@ def test_text_search_matches_brute_force(client, roster_docs):
         queries.append(doc["name"]["last"])
         queries.append(f"{doc['name']['first']} {doc['name']['last']}")
     for q in queries:
-        results, first = fetch_all(client, {"q": q})
+        results, _first = fetch_all(client, {"q": q})
         expected = oracle.search(roster_docs, as_query({"q": q}))
         assert {r["npi"] for r in results} == set(expected), q
         assert expected, f"{q!r} should find someone in the fixture roster"

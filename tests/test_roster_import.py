@@ -1,0 +1,134 @@
+"""Roster rows in: every good row imported, every bad row reported with line, field and reason."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from indexer.documents import DirectoryBuilder
+from indexer.pipeline import collect, write_rejects
+from indexer.records import ImportSummary
+from indexer.sources.csv_roster import RosterFormatError, open_roster, read_rows
+from tests.conftest import EDGE_ROSTER, FIXTURE_ROSTER
+
+EXPECTED = json.loads(EDGE_ROSTER.with_suffix(".expected.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def edge_import() -> tuple[ImportSummary, list[dict]]:
+    summary = ImportSummary(source=str(EDGE_ROSTER))
+    builder = collect(open_roster(EDGE_ROSTER), summary)
+    return summary, list(builder.documents())
+
+
+def test_every_bad_row_is_reported_with_line_field_and_reason(edge_import):
+    summary, _docs = edge_import
+    reported = {(e.line, e.field): e for e in summary.errors}
+    for expected in EXPECTED["rejected"]:
+        key = (expected["line"], expected["field"])
+        assert key in reported, f"line {key[0]} ({expected['why']}) was not reported on {key[1]}"
+        assert expected["reason_contains"] in reported[key].reason.lower(), reported[key]
+    # Nothing else was rejected, and each bad row counts once.
+    assert {e.line for e in summary.errors} == {e["line"] for e in EXPECTED["rejected"]}
+    assert summary.rows_rejected == len(EXPECTED["rejected"])
+
+
+def test_every_good_row_is_imported(edge_import):
+    summary, docs = edge_import
+    assert summary.rows_imported == EXPECTED["imported_rows"]
+    assert summary.rows_read == EXPECTED["imported_rows"] + len(EXPECTED["rejected"])
+    assert sorted(d["npi"] for d in docs) == sorted(EXPECTED["imported_npis"])
+    plans = sum(len(loc["plans"]) for d in docs for loc in d["locations"])
+    assert plans == EXPECTED["imported_rows"]
+
+
+def test_values_are_normalised(edge_import):
+    _summary, docs = edge_import
+    nunez = next(d for d in docs if d["name"]["last"] == "Núñez")
+    assert nunez["locations"][0]["zip"].isdigit() and len(nunez["locations"][0]["zip"]) == 5
+    statuses = {p["accepting"] for d in docs for loc in d["locations"] for p in loc["plans"]}
+    assert statuses <= {"accepting", "not_accepting", "existing_only", "existing_family"}
+    genders = {d["gender"] for d in docs}
+    assert genders <= {"female", "male", "nonbinary", None}
+    for doc in docs:
+        assert all(len(code) in (2, 3) and code.islower() for code in doc["languages"])
+        for location in doc["locations"]:
+            assert -90 <= location["lat"] <= 90 and location["city"]
+
+
+def test_blank_coordinates_come_from_the_zip_centroid(edge_import):
+    _summary, docs = edge_import
+    sources = {loc["geo_source"] for d in docs for loc in d["locations"]}
+    assert sources == {"zip", "roster"}
+
+
+def test_rejected_rows_csv_escapes_formulas(tmp_path):
+    from indexer.records import RowError
+
+    errors = [RowError(3, "last_name", '=HYPERLINK("x")', "bad"), RowError(4, "npi", "1", "short")]
+    path = tmp_path / "rejects.csv"
+    assert write_rejects(errors, path) == 2
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    assert rows[0] == ["line", "field", "value", "reason"]
+    assert rows[1] == ["3", "last_name", '\'=HYPERLINK("x")', "bad"]
+
+
+def test_fixture_roster_imports_without_rejections():
+    summary = ImportSummary(source=str(FIXTURE_ROSTER))
+    builder = collect(open_roster(FIXTURE_ROSTER), summary)
+    assert summary.rows_rejected == 0, summary.errors[:5]
+    assert 2800 <= builder.location_count <= 3200
+    docs = list(builder.documents())
+    pcp_locations = sum(len(d["locations"]) for d in docs if d["pcp"])
+    assert 0.35 <= pcp_locations / builder.location_count <= 0.5
+
+
+def test_duplicate_rows_are_rejected_as_duplicates():
+    header = "npi,first_name,last_name,taxonomy_codes,location_id,zip,plan,line_of_business,"
+    header += "plan_provider_id,accepting_new_patients\n"
+    row = "1234567893,Ana,Ruiz,207Q00000X,L1,90012,sunrise-medi-cal,medi-cal,S1,accepting\n"
+    summary = ImportSummary(source="memory")
+    builder = collect(read_rows(io.StringIO(header + row + row)), summary)
+    assert len(builder) == 1
+    assert [(e.line, e.field) for e in summary.errors] == [(3, "plan")]
+    assert "duplicate of line 2" in summary.errors[0].reason
+
+
+def test_a_roster_missing_required_columns_is_refused_before_any_row():
+    with pytest.raises(RosterFormatError, match="plan_provider_id"):
+        list(
+            read_rows(
+                io.StringIO(
+                    "npi,taxonomy_codes,location_id,zip,plan,line_of_business,"
+                    "accepting_new_patients\n1234567893,x,y,z,p,l,a\n"
+                )
+            )
+        )
+
+
+def test_builder_groups_rows_into_providers_and_locations():
+    builder = DirectoryBuilder()
+    base = {
+        "npi": "1234567893",
+        "first_name": "Ana",
+        "last_name": "Ruiz",
+        "entity_type": "practitioner",
+        "taxonomy_codes": ["207Q00000X"],
+        "location_id": "L1",
+        "zip": "90012",
+        "city": "LA",
+        "latitude": 34.0,
+        "longitude": -118.2,
+        "line_of_business": "medi-cal",
+        "plan_provider_id": "S1",
+        "accepting_new_patients": "accepting",
+    }
+    assert builder.add({**base, "line": 2, "plan": "b-plan"}) == []
+    assert builder.add({**base, "line": 3, "plan": "a-plan"}) == []
+    assert builder.add({**base, "line": 4, "plan": "a-plan", "location_id": "L0"}) == []
+    (doc,) = builder.documents()
+    assert [loc["location_id"] for loc in doc["locations"]] == ["L0", "L1"]
+    assert [p["plan"] for p in doc["locations"][1]["plans"]] == ["a-plan", "b-plan"]
+    assert doc["pcp"] is True and doc["pcp_type"] == "family"
+    assert "family" in doc["search_text"].split() and "ruiz" in doc["search_text"].split()

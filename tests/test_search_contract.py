@@ -297,3 +297,20 @@ def test_health_reports_engine_generation_and_counts(client, engine_kind, roster
     assert body["providers"] == len(roster_docs)
     assert body["locations"] == sum(len(d["locations"]) for d in roster_docs)
     assert body["generation"]
+
+
+def test_facets_carry_readable_labels(client, roster_docs):
+    names = {
+        p["plan"]: p["plan_name"]
+        for d in roster_docs
+        for loc in d["locations"]
+        for p in loc["plans"]
+    }
+    facets = client.get("/v1/providers", query_string={"limit": 1}).json["facets"]
+    assert {b["value"]: b["label"] for b in facets["plan"]} == names
+    labels = {b["value"]: b["label"] for b in facets["line_of_business"]}
+    assert labels["medi-cal"] == "Medi-Cal"
+    specialty = {b["value"]: b["label"] for b in facets["specialty"]}
+    assert specialty["207Q00000X"] == "Family Medicine"
+    language = {b["value"]: b["label"] for b in facets["language"]}
+    assert language["es"] == "Spanish"

@@ -132,7 +132,8 @@ class ProviderSearchArgs(Schema):
             npi = q
         elif q:
             words = tuple(text.query_tokens(q))
-        sort = data.get("sort") or ("relevance" if words else "distance" if geo else "name")
+        # Near a place, the nearest match is what a member wants first; otherwise the best match.
+        sort = data.get("sort") or ("distance" if geo else "relevance" if words else "name")
         after = None
         if data.get("cursor"):
             try:

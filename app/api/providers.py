@@ -15,8 +15,10 @@ bp = Blueprint("providers", __name__, url_prefix="/v1")
 @bp.get("/providers")
 def search_providers():
     query = load_search_args(request.args, current_app.config["PD_MAX_PAGE_SIZE"])
-    result = get_engine().search(query)
-    return jsonify(present_search(result, query))
+    engine = get_engine()
+    result = engine.search(query)
+    plan_names = engine.plan_names() if result.facets.get("plan") else {}
+    return jsonify(present_search(result, query, plan_names))
 
 
 @bp.get("/providers/<npi>")

@@ -35,10 +35,20 @@ def new_generation_name() -> str:
     return datetime.now(UTC).strftime("%Y%m%dt%H%M%S%fz")
 
 
+def plan_names_of(documents: Iterable[dict], names: dict[str, str]) -> Iterable[dict]:
+    """Pass documents through, noting each plan code's display name on the way."""
+    for doc in documents:
+        for location in doc["locations"]:
+            for plan in location["plans"]:
+                names.setdefault(plan["plan"], plan["plan_name"])
+        yield doc
+
+
 class GenerationWriter(abc.ABC):
     """A directory being built beside the live one; published in one atomic step or discarded."""
 
     name: str
+    plan_names: dict[str, str]
 
     @abc.abstractmethod
     def write(self, documents: Iterable[dict]) -> int:
@@ -76,6 +86,10 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def health(self) -> dict:
         """{engine, generation, providers, locations}; raises EngineUnavailable."""
+
+    @abc.abstractmethod
+    def plan_names(self) -> dict[str, str]:
+        """Display names of the plan codes in the live generation."""
 
     @abc.abstractmethod
     def generations(self) -> list[dict]:

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from app.engines.base import (
     Hit,
     SearchResult,
     new_generation_name,
+    plan_names_of,
 )
 from app.search.query import SearchQuery, plan_keys
 
@@ -26,6 +28,7 @@ MAPPINGS_FILE = Path(__file__).resolve().parents[2] / "mappings" / "providers.js
 BULK_CHUNK = 500
 BULK_RETRIES = 5
 MAX_REPORTED_FAILURES = 20
+PLAN_NAMES_TTL_SECONDS = 30.0
 
 
 def load_index_definition() -> dict:
@@ -70,6 +73,7 @@ class ElasticWriter(GenerationWriter):
         except TransportError as exc:
             raise EngineUnavailable("Elasticsearch is unreachable") from exc
         self.failures: list[dict] = []
+        self.plan_names: dict[str, str] = {}
 
     def _actions(self, documents: Iterable[dict]) -> Iterator[dict]:
         for doc in documents:
@@ -79,7 +83,7 @@ class ElasticWriter(GenerationWriter):
         written = 0
         for ok, item in streaming_bulk(
             self.client,
-            self._actions(documents),
+            self._actions(plan_names_of(documents, self.plan_names)),
             chunk_size=BULK_CHUNK,
             max_retries=BULK_RETRIES,
             initial_backoff=0.5,
@@ -103,6 +107,7 @@ class ElasticWriter(GenerationWriter):
         client = self.client
         try:
             client.indices.put_settings(index=self.index, settings={"refresh_interval": "1s"})
+            client.indices.put_mapping(index=self.index, meta={"plan_names": self.plan_names})
             client.indices.refresh(index=self.index)
             count = client.count(index=self.index)["count"]
             if count != expected:
@@ -131,6 +136,7 @@ class ElasticEngine(Engine):
     def __init__(self, client: Elasticsearch, prefix: str = "pd-"):
         self.client = client
         self.alias = f"{prefix}providers"
+        self._plan_names: tuple[float, dict[str, str]] | None = None
 
     def new_generation(self) -> ElasticWriter:
         return ElasticWriter(self)
@@ -183,6 +189,15 @@ class ElasticEngine(Engine):
             "providers": count,
             "locations": locations,
         }
+
+    def plan_names(self) -> dict[str, str]:
+        """Read from the live index's mapping metadata; kept for a short while between reads."""
+        now = time.monotonic()
+        if self._plan_names is None or now - self._plan_names[0] > PLAN_NAMES_TTL_SECONDS:
+            mapping = self._call(self.client.indices.get_mapping, index=self.alias)
+            meta = next(iter(mapping.body.values()))["mappings"].get("_meta", {})
+            self._plan_names = (now, meta.get("plan_names", {}))
+        return self._plan_names[1]
 
     def get(self, npi: str) -> dict | None:
         try:

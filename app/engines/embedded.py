@@ -19,6 +19,7 @@ from app.engines.base import (
     Hit,
     SearchResult,
     new_generation_name,
+    plan_names_of,
 )
 from app.search.geo import EARTH_RADIUS_MILES, bounding_box
 from app.search.query import SearchQuery, plan_filter_keys, plan_keys
@@ -101,11 +102,12 @@ class EmbeddedWriter(GenerationWriter):
         self.db.executescript(SCHEMA)
         self.db.execute("BEGIN")
         self.written = 0
+        self.plan_names: dict[str, str] = {}
 
     def write(self, documents: Iterable[dict]) -> int:
         count = 0
         db = self.db
-        for doc in documents:
+        for doc in plan_names_of(documents, self.plan_names):
             stored = {k: v for k, v in doc.items() if k not in INTERNAL_FIELDS}
             cur = db.execute(
                 "INSERT INTO providers(npi, entity_type, gender, pcp, age_min, age_max, sort_name,"
@@ -175,7 +177,11 @@ class EmbeddedWriter(GenerationWriter):
                 raise GenerationFailed(f"generation holds {stored} providers, expected {expected}")
             db.executemany(
                 "INSERT INTO meta VALUES (?, ?)",
-                [("generation", self.name), ("schema", SCHEMA_VERSION)],
+                [
+                    ("generation", self.name),
+                    ("schema", SCHEMA_VERSION),
+                    ("plan_names", json.dumps(self.plan_names, sort_keys=True)),
+                ],
             )
             db.execute("COMMIT")
             db.executescript(INDEXES)
@@ -207,6 +213,8 @@ class _Snapshot:
             "SELECT value FROM meta WHERE key = 'generation'"
         ).fetchone()[0]
         self._vocabulary: list[str] | None = None
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'plan_names'").fetchone()
+        self.plan_names = json.loads(row[0]) if row else {}
 
     @property
     def vocabulary(self) -> list[str]:
@@ -277,6 +285,9 @@ class EmbeddedEngine(Engine):
             "providers": providers,
             "locations": locations,
         }
+
+    def plan_names(self) -> dict[str, str]:
+        return self._snapshot().plan_names
 
     def get(self, npi: str) -> dict | None:
         row = self._snapshot().db.execute("SELECT doc FROM providers WHERE npi = ?", (npi,))

@@ -68,7 +68,28 @@ def present_provider(doc: dict, query: SearchQuery | None = None, indexes=None) 
     return view
 
 
-def facet_label(facet: str, value: str) -> str:
+LABELS = {
+    "gender": {"female": "Female", "male": "Male", "nonbinary": "Nonbinary"},
+    "line_of_business": {
+        "commercial": "Commercial",
+        "medi-cal": "Medi-Cal",
+        "medicare-advantage": "Medicare Advantage",
+        "covered-california": "Covered California",
+    },
+    "accepting_new_patients": {
+        "accepting": "Accepting new patients",
+        "not_accepting": "Not accepting new patients",
+        "existing_only": "Existing patients only",
+        "existing_family": "Existing patients and their family",
+    },
+}
+
+
+def facet_label(facet: str, value: str, plan_names: dict[str, str]) -> str:
+    if facet == "plan":
+        return plan_names.get(value, value)
+    if facet in LABELS:
+        return LABELS[facet].get(value, value)
     if facet == "specialty":
         known = lookup_specialty(value)
         return known.display if known else value
@@ -77,17 +98,19 @@ def facet_label(facet: str, value: str) -> str:
     return value
 
 
-def present_facets(facets: dict[str, dict[str, int]]) -> dict[str, list[dict]]:
+def present_facets(
+    facets: dict[str, dict[str, int]], plan_names: dict[str, str]
+) -> dict[str, list[dict]]:
     return {
         name: [
-            {"value": value, "label": facet_label(name, value), "count": count}
+            {"value": value, "label": facet_label(name, value, plan_names), "count": count}
             for value, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         ]
         for name, counts in facets.items()
     }
 
 
-def present_search(result: SearchResult, query: SearchQuery) -> dict:
+def present_search(result: SearchResult, query: SearchQuery, plan_names: dict[str, str]) -> dict:
     hits: list[Hit] = result.hits
     next_cursor = cursor.encode(query.sort, hits[-1].sort) if result.more and hits else None
     return {
@@ -95,6 +118,6 @@ def present_search(result: SearchResult, query: SearchQuery) -> dict:
         "count": len(hits),
         "sort": query.sort,
         "results": [present_provider(h.doc, query, h.matched_locations) for h in hits],
-        "facets": present_facets(result.facets),
+        "facets": present_facets(result.facets, plan_names),
         "next_cursor": next_cursor,
     }

@@ -41,7 +41,7 @@ def sort_name(record: dict) -> str:
 
 
 def search_text(doc: dict) -> str:
-    """Every word a visitor may type to find this provider: names, specialties, group, NPI."""
+    """Every word a visitor may type to find this provider: names, specialties, group, office."""
     words: list[str] = []
     name = doc["name"]
     for part in (name["first"], name["middle"], name["last"], name["organization"]):
@@ -58,7 +58,6 @@ def search_text(doc: dict) -> str:
     for location in doc["locations"]:
         if location.get("name"):
             words.extend(text.tokens(location["name"]))
-    words.append(doc["npi"])
     return " ".join(dict.fromkeys(words))
 
 

@@ -2,6 +2,7 @@
 
 import contextlib
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -21,7 +22,7 @@ from app.engines.base import (
     new_generation_name,
     plan_names_of,
 )
-from app.search.geo import EARTH_RADIUS_MILES, bounding_box
+from app.search.geo import EARTH_RADIUS_MILES, bounding_box, unit_vector
 from app.search.query import SearchQuery, plan_filter_keys, plan_keys
 from indexer.text import max_edits
 
@@ -35,18 +36,26 @@ CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 CREATE TABLE providers(
   id INTEGER PRIMARY KEY, npi TEXT NOT NULL, entity_type TEXT NOT NULL, gender TEXT,
   pcp INTEGER NOT NULL, age_min INTEGER NOT NULL, age_max INTEGER NOT NULL,
-  sort_name TEXT NOT NULL, medical_group TEXT, doc TEXT NOT NULL) STRICT;
+  sort_name TEXT NOT NULL, medical_group TEXT) STRICT;
+-- Whole documents apart, so the rows searched stay small and many fit in a page.
+CREATE TABLE provider_docs(id INTEGER PRIMARY KEY, doc TEXT NOT NULL) STRICT;
 CREATE TABLE provider_terms(
-  provider_id INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL) STRICT;
+  provider_id INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY (provider_id, field, value)) STRICT, WITHOUT ROWID;
+-- A location row repeats its provider's filter columns so that a search reads one row per place.
 CREATE TABLE locations(
   id INTEGER PRIMARY KEY, provider_id INTEGER NOT NULL, ord INTEGER NOT NULL,
-  lat REAL NOT NULL, lon REAL NOT NULL, city TEXT NOT NULL, zip TEXT NOT NULL,
-  telehealth INTEGER NOT NULL) STRICT;
+  lat REAL NOT NULL, lon REAL NOT NULL, x REAL NOT NULL, y REAL NOT NULL, z REAL NOT NULL,
+  city TEXT NOT NULL, zip TEXT NOT NULL, telehealth INTEGER NOT NULL,
+  npi TEXT NOT NULL, entity_type TEXT NOT NULL, gender TEXT, pcp INTEGER NOT NULL,
+  age_min INTEGER NOT NULL, age_max INTEGER NOT NULL, medical_group TEXT) STRICT;
 CREATE TABLE location_terms(
-  location_id INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL) STRICT;
+  location_id INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY (location_id, field, value)) STRICT, WITHOUT ROWID;
 CREATE TABLE location_plans(
-  location_id INTEGER NOT NULL, provider_id INTEGER NOT NULL, plan TEXT NOT NULL,
-  line_of_business TEXT NOT NULL, accepting TEXT NOT NULL) STRICT;
+  location_id INTEGER NOT NULL, plan TEXT NOT NULL, provider_id INTEGER NOT NULL,
+  line_of_business TEXT NOT NULL, accepting TEXT NOT NULL,
+  PRIMARY KEY (location_id, plan)) STRICT, WITHOUT ROWID;
 CREATE VIRTUAL TABLE location_geo USING rtree(id, min_lat, max_lat, min_lon, max_lon);
 CREATE VIRTUAL TABLE provider_text USING fts5(
   words, tokenize = 'unicode61 remove_diacritics 2', detail = 'column');
@@ -56,10 +65,8 @@ INDEXES = """
 CREATE UNIQUE INDEX providers_npi ON providers(npi);
 CREATE INDEX providers_sort ON providers(sort_name, npi);
 CREATE INDEX provider_terms_lookup ON provider_terms(field, value, provider_id);
-CREATE INDEX provider_terms_owner ON provider_terms(provider_id, field);
 CREATE INDEX locations_provider ON locations(provider_id);
 CREATE INDEX location_terms_lookup ON location_terms(field, value, location_id);
-CREATE INDEX location_plans_location ON location_plans(location_id);
 """
 PROVIDER_TERM_FIELDS = {
     "specialty": "specialty_codes",
@@ -68,17 +75,19 @@ PROVIDER_TERM_FIELDS = {
 }
 # Public facet name -> how to count it (see _facets).
 PROVIDER_TERM_FACETS = {"specialty": "specialty", "language": "language"}
+MMAP_BYTES = 1 << 30
+CACHE_KIB = 64 * 1024
+# With a geographic filter, text matches drive the search only when there are fewer than this.
+TEXT_DRIVES_BELOW = 5000
 PLAN_FACETS = {
     "plan": "plan",
     "line_of_business": "line_of_business",
     "accepting_new_patients": "accepting",
 }
 
-DISTANCE_SQL = (
-    f"(2 * {EARTH_RADIUS_MILES!r} * asin(min(1.0, sqrt("
-    "pow(sin(radians(l.lat - :lat) / 2), 2) + "
-    "cos(radians(:lat)) * cos(radians(l.lat)) * pow(sin(radians(l.lon - :lon) / 2), 2)))))"
-)
+# Nearness as the dot product of unit vectors: cos(angle between the points). Within the radius
+# means cos(angle) >= cos(radius / R); nearer means larger: three products instead of trig calls.
+NEARNESS_SQL = "(l.x * :ux + l.y * :uy + l.z * :uz)"
 
 
 def _placeholders(prefix: str, values, params: dict) -> str:
@@ -111,7 +120,7 @@ class EmbeddedWriter(GenerationWriter):
             stored = {k: v for k, v in doc.items() if k not in INTERNAL_FIELDS}
             cur = db.execute(
                 "INSERT INTO providers(npi, entity_type, gender, pcp, age_min, age_max, sort_name,"
-                " medical_group, doc) VALUES (?,?,?,?,?,?,?,?,?)",
+                " medical_group) VALUES (?,?,?,?,?,?,?,?)",
                 (
                     doc["npi"],
                     doc["entity_type"],
@@ -121,10 +130,13 @@ class EmbeddedWriter(GenerationWriter):
                     doc["age_max"],
                     doc["sort_name"],
                     doc["medical_group"],
-                    json.dumps(stored, separators=(",", ":")),
                 ),
             )
             pid = cur.lastrowid
+            db.execute(
+                "INSERT INTO provider_docs VALUES (?, ?)",
+                (pid, json.dumps(stored, separators=(",", ":"))),
+            )
             db.executemany(
                 "INSERT INTO provider_terms VALUES (?,?,?)",
                 [
@@ -138,16 +150,25 @@ class EmbeddedWriter(GenerationWriter):
             )
             for ord_, loc in enumerate(doc["locations"]):
                 lid = db.execute(
-                    "INSERT INTO locations(provider_id, ord, lat, lon, city, zip, telehealth)"
-                    " VALUES (?,?,?,?,?,?,?)",
+                    "INSERT INTO locations(provider_id, ord, lat, lon, x, y, z, city, zip,"
+                    " telehealth, npi, entity_type, gender, pcp, age_min, age_max, medical_group)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         pid,
                         ord_,
                         loc["lat"],
                         loc["lon"],
+                        *unit_vector(loc["lat"], loc["lon"]),
                         loc["city"],
                         loc["zip"],
                         int(loc["telehealth"]),
+                        doc["npi"],
+                        doc["entity_type"],
+                        doc["gender"],
+                        int(doc["pcp"]),
+                        doc["age_min"],
+                        doc["age_max"],
+                        doc["medical_group"],
                     ),
                 ).lastrowid
                 db.execute(
@@ -161,7 +182,7 @@ class EmbeddedWriter(GenerationWriter):
                 db.executemany(
                     "INSERT INTO location_plans VALUES (?,?,?,?,?)",
                     [
-                        (lid, pid, p["plan"], p["line_of_business"], p["accepting"])
+                        (lid, p["plan"], pid, p["line_of_business"], p["accepting"])
                         for p in loc["plans"]
                     ],
                 )
@@ -209,6 +230,9 @@ class _Snapshot:
         self.inode = inode
         self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         self.db.execute("PRAGMA temp_store = MEMORY")
+        # Map the file and keep a large page cache: searches jump around the whole file.
+        self.db.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+        self.db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         self.generation = self.db.execute(
             "SELECT value FROM meta WHERE key = 'generation'"
         ).fetchone()[0]
@@ -290,7 +314,10 @@ class EmbeddedEngine(Engine):
         return self._snapshot().plan_names
 
     def get(self, npi: str) -> dict | None:
-        row = self._snapshot().db.execute("SELECT doc FROM providers WHERE npi = ?", (npi,))
+        row = self._snapshot().db.execute(
+            "SELECT d.doc FROM providers p JOIN provider_docs d ON d.id = p.id WHERE p.npi = ?",
+            (npi,),
+        )
         found = row.fetchone()
         return json.loads(found[0]) if found else None
 
@@ -302,11 +329,22 @@ class EmbeddedEngine(Engine):
         if query.text and fts is None:
             return SearchResult(total=0, hits=[], facets={f: {} for f in query.facets})
         try:
-            db.execute("DROP TABLE IF EXISTS temp.m")
-            db.execute("DROP TABLE IF EXISTS temp.h")
-            db.execute("CREATE TEMP TABLE m AS " + self._matched_sql(query, params), params)
-            params_h: dict = {}
-            db.execute("CREATE TEMP TABLE h AS " + self._hits_sql(query, fts, params_h), params_h)
+            self._drop_temp(db)
+            if fts is not None:
+                # Materialised first: as a subquery in a join, FTS5 would run the MATCH per row.
+                db.execute("CREATE TEMP TABLE t(pid INTEGER PRIMARY KEY, score REAL NOT NULL)")
+                db.execute(
+                    "INSERT INTO temp.t SELECT rowid, -bm25(provider_text) FROM provider_text"
+                    " WHERE provider_text MATCH ?",
+                    (fts,),
+                )
+            text_rows = 0
+            if fts is not None:
+                (text_rows,) = db.execute("SELECT COUNT(*) FROM temp.t").fetchone()
+            db.execute(
+                "CREATE TEMP TABLE m AS " + self._matched_sql(query, fts, text_rows, params), params
+            )
+            db.execute("CREATE TEMP TABLE h AS " + self._hits_sql(fts))
             (total,) = db.execute("SELECT COUNT(*) FROM temp.h").fetchone()
             page = self._page(db, query)
             more = len(page) > query.limit
@@ -314,9 +352,13 @@ class EmbeddedEngine(Engine):
             hits = self._load_hits(db, query, page)
             facets = self._facets(db, query) if query.facets else {}
         finally:
-            db.execute("DROP TABLE IF EXISTS temp.m")
-            db.execute("DROP TABLE IF EXISTS temp.h")
+            self._drop_temp(db)
         return SearchResult(total=total, hits=hits, facets=facets, more=more)
+
+    @staticmethod
+    def _drop_temp(db: sqlite3.Connection) -> None:
+        for name in ("t", "m", "h"):
+            db.execute(f"DROP TABLE IF EXISTS temp.{name}")
 
     # -- query building ----------------------------------------------------------------------
     @staticmethod
@@ -339,28 +381,58 @@ class EmbeddedEngine(Engine):
         return " AND ".join(groups)
 
     @staticmethod
-    def _matched_sql(query: SearchQuery, params: dict) -> str:
+    def _matched_sql(query: SearchQuery, fts: str | None, text_rows: int, params: dict) -> str:
+        """Locations meeting every location condition, of providers meeting every provider one.
+
+        The outer loop is chosen here rather than left to the planner, which otherwise prefers to
+        walk a broad term list (every accepting location) over the R*Tree or the text matches.
+        """
         where = ["1"]
-        source = "locations l"
-        distance = "NULL"
+        nearness = "NULL"
+        by_text = fts is not None and (query.geo is None or text_rows <= TEXT_DRIVES_BELOW)
+        if by_text:
+            source = "temp.t t CROSS JOIN locations l ON l.provider_id = t.pid"
+        elif query.geo:
+            source = "location_geo g CROSS JOIN locations l ON l.id = g.id"
+        else:
+            source = "locations l"
+        driven = by_text or query.geo is not None
+        source += (
+            " CROSS JOIN providers p ON p.id = l.provider_id"
+            if driven
+            else (" JOIN providers p ON p.id = l.provider_id")
+        )
         if query.geo:
             geo = query.geo
-            params.update(lat=geo.lat, lon=geo.lon, radius=geo.radius_miles)
-            min_lat, max_lat, min_lon, max_lon = bounding_box(geo.lat, geo.lon, geo.radius_miles)
-            params.update(min_lat=min_lat, max_lat=max_lat, min_lon=min_lon, max_lon=max_lon)
-            source = "location_geo g JOIN locations l ON l.id = g.id"
-            where.append(
-                "g.max_lat >= :min_lat AND g.min_lat <= :max_lat"
-                " AND g.max_lon >= :min_lon AND g.min_lon <= :max_lon"
-            )
-            distance = DISTANCE_SQL
-            where.append(f"{DISTANCE_SQL} <= :radius")
+            params["ux"], params["uy"], params["uz"] = unit_vector(geo.lat, geo.lon)
+            params["min_nearness"] = math.cos(geo.radius_miles / EARTH_RADIUS_MILES)
+            if not by_text:
+                box = bounding_box(geo.lat, geo.lon, geo.radius_miles)
+                params.update(zip(("min_lat", "max_lat", "min_lon", "max_lon"), box, strict=True))
+                where.append(
+                    "g.max_lat >= :min_lat AND g.min_lat <= :max_lat"
+                    " AND g.max_lon >= :min_lon AND g.min_lon <= :max_lon"
+                )
+            nearness = NEARNESS_SQL
+            where.append(f"{NEARNESS_SQL} >= :min_nearness")
+        if fts is not None and not by_text:
+            where.append("l.provider_id IN (SELECT pid FROM temp.t)")
+        location_terms = []
         if query.has_plan_filter:
-            keys = _placeholders("pk", plan_filter_keys(query), params)
-            where.append(
-                "l.id IN (SELECT location_id FROM location_terms"
-                f" WHERE field = 'plan_key' AND value IN ({keys}))"
-            )
+            location_terms.append(("plan_key", plan_filter_keys(query)))
+        location_terms.extend(("access", [code]) for code in query.accessibility)
+        for i, (name, values) in enumerate(location_terms):
+            marks = _placeholders(f"lt{i}_", values, params)
+            if driven:
+                where.append(
+                    "EXISTS (SELECT 1 FROM location_terms lt WHERE lt.location_id = l.id"
+                    f" AND lt.field = '{name}' AND lt.value IN ({marks}))"
+                )
+            else:
+                where.append(
+                    "l.id IN (SELECT location_id FROM location_terms"
+                    f" WHERE field = '{name}' AND value IN ({marks}))"
+                )
         if query.telehealth is not None:
             params["telehealth"] = int(query.telehealth)
             where.append("l.telehealth = :telehealth")
@@ -368,64 +440,68 @@ class EmbeddedEngine(Engine):
             where.append(f"l.city IN ({_placeholders('city', query.cities, params)})")
         if query.zips:
             where.append(f"l.zip IN ({_placeholders('zip', query.zips, params)})")
-        for i, code in enumerate(query.accessibility):
-            params[f"acc{i}"] = code
-            where.append(
-                "l.id IN (SELECT location_id FROM location_terms"
-                f" WHERE field = 'access' AND value = :acc{i})"
-            )
+        where.extend(EmbeddedEngine._provider_conditions(query, params, driven))
         return (
-            f"SELECT l.id AS lid, l.provider_id AS pid, l.ord AS ord, {distance} AS d"
-            f" FROM {source} WHERE {' AND '.join(where)}"
+            "SELECT l.id AS lid, l.provider_id AS pid, l.ord AS ord, l.city AS city,"
+            f" {nearness} AS near FROM {source} WHERE {' AND '.join(where)}"
         )
 
     @staticmethod
-    def _hits_sql(query: SearchQuery, fts: str | None, params: dict) -> str:
-        where = ["1"]
-        score = "0.0"
-        source = "providers p JOIN (SELECT pid, MIN(d) AS d FROM temp.m GROUP BY pid) md"
-        source += " ON md.pid = p.id"
-        if fts is not None:
-            params["fts"] = fts
-            source += (
-                " JOIN (SELECT rowid AS pid, -bm25(provider_text) AS score FROM provider_text"
-                " WHERE provider_text MATCH :fts) t ON t.pid = p.id"
-            )
-            score = "t.score"
+    def _provider_conditions(query: SearchQuery, params: dict, driven: bool) -> list[str]:
+        """Provider conditions, on the copies of the provider's columns in each location row."""
+        where = []
         if query.npi:
             params["npi"] = query.npi
-            where.append("p.npi = :npi")
+            where.append("l.npi = :npi")
         if query.entity_types:
-            where.append(f"p.entity_type IN ({_placeholders('et', query.entity_types, params)})")
+            where.append(f"l.entity_type IN ({_placeholders('et', query.entity_types, params)})")
         if query.pcp is not None:
             params["pcp"] = int(query.pcp)
-            where.append("p.pcp = :pcp")
+            where.append("l.pcp = :pcp")
         if query.genders:
-            where.append(f"p.gender IN ({_placeholders('g', query.genders, params)})")
+            where.append(f"l.gender IN ({_placeholders('g', query.genders, params)})")
         if query.age is not None:
             params["age"] = query.age
-            where.append("p.age_min <= :age AND p.age_max >= :age")
+            where.append("l.age_min <= :age AND l.age_max >= :age")
         if query.groups:
-            where.append(f"p.medical_group IN ({_placeholders('grp', query.groups, params)})")
+            where.append(f"l.medical_group IN ({_placeholders('grp', query.groups, params)})")
         for name, values in (
             ("specialty", query.specialties),
             ("language", query.languages),
             ("hospital", query.hospitals),
         ):
-            if values:
+            if not values:
+                continue
+            marks = _placeholders(name, values, params)
+            if driven:
                 where.append(
-                    "p.id IN (SELECT provider_id FROM provider_terms"
-                    f" WHERE field = '{name}' AND value IN ({_placeholders(name, values, params)}))"
+                    "EXISTS (SELECT 1 FROM provider_terms pt WHERE pt.provider_id = l.provider_id"
+                    f" AND pt.field = '{name}' AND pt.value IN ({marks}))"
                 )
+            else:
+                where.append(
+                    "l.provider_id IN (SELECT provider_id FROM provider_terms"
+                    f" WHERE field = '{name}' AND value IN ({marks}))"
+                )
+        return where
+
+    @staticmethod
+    def _hits_sql(fts: str | None) -> str:
+        """One row per provider with a matching location, with its sort keys."""
+        score, join = "0.0", ""
+        if fts is not None:
+            score, join = "t.score", " JOIN temp.t t ON t.pid = p.id"
         return (
-            f"SELECT p.id AS pid, p.npi AS npi, p.sort_name AS sort_name, md.d AS d,"
-            f" {score} AS score FROM {source} WHERE {' AND '.join(where)}"
+            f"SELECT p.id AS pid, p.npi AS npi, p.sort_name AS sort_name, p.gender AS gender,"
+            f" md.near AS near, {score} AS score"
+            " FROM (SELECT pid, MAX(near) AS near FROM temp.m GROUP BY pid) md"
+            f" JOIN providers p ON p.id = md.pid{join}"
         )
 
     @staticmethod
     def _page(db: sqlite3.Connection, query: SearchQuery) -> list[tuple]:
         key, direction = {
-            "distance": ("d", ">"),
+            "distance": ("near", "<"),
             "name": ("sort_name", ">"),
             "relevance": ("score", "<"),
         }[query.sort]
@@ -447,7 +523,7 @@ class EmbeddedEngine(Engine):
             return []
         ids = [pid for pid, _npi, _k in page]
         marks = ",".join("?" * len(ids))
-        docs = dict(db.execute(f"SELECT id, doc FROM providers WHERE id IN ({marks})", ids))
+        docs = dict(db.execute(f"SELECT id, doc FROM provider_docs WHERE id IN ({marks})", ids))
         matched: dict[int, list[int]] = {}
         if query.has_location_filter:
             for pid, ord_ in db.execute(
@@ -465,43 +541,43 @@ class EmbeddedEngine(Engine):
 
     @staticmethod
     def _facets(db: sqlite3.Connection, query: SearchQuery) -> dict[str, dict[str, int]]:
+        """Counts of providers per value over the whole result (temp.h, and temp.m within it)."""
         facets: dict[str, dict[str, int]] = {}
-        for name in query.facets:
-            if name in PROVIDER_TERM_FACETS:
-                sql = (
-                    "SELECT value, COUNT(*) FROM provider_terms"
-                    f" WHERE field = '{PROVIDER_TERM_FACETS[name]}'"
-                    " AND provider_id IN (SELECT pid FROM temp.h) GROUP BY value"
-                )
-                params: dict = {}
-            elif name == "gender":
-                sql = (
-                    "SELECT gender, COUNT(*) FROM providers WHERE gender IS NOT NULL"
-                    " AND id IN (SELECT pid FROM temp.h) GROUP BY gender"
-                )
-                params = {}
-            elif name == "city":
-                sql = (
-                    "SELECT l.city, COUNT(DISTINCT m.pid) FROM temp.m m"
-                    " JOIN locations l ON l.id = m.lid"
-                    " WHERE m.pid IN (SELECT pid FROM temp.h) GROUP BY l.city"
-                )
-                params = {}
-            else:
-                column = PLAN_FACETS[name]
-                params = {}
-                conditions = ["m.pid IN (SELECT pid FROM temp.h)"]
-                for col, values, prefix in (
-                    ("plan", query.plans, "fp"),
-                    ("line_of_business", query.lines_of_business, "fl"),
-                    ("accepting", query.accepting, "fa"),
-                ):
-                    if values:
-                        conditions.append(f"lp.{col} IN ({_placeholders(prefix, values, params)})")
-                sql = (
-                    f"SELECT lp.{column}, COUNT(DISTINCT lp.provider_id) FROM temp.m m"
-                    " JOIN location_plans lp ON lp.location_id = m.lid"
-                    f" WHERE {' AND '.join(conditions)} GROUP BY lp.{column}"
-                )
-            facets[name] = {value: count for value, count in db.execute(sql, params) if value}
+        wanted_plan_facets = [name for name in query.facets if name in PLAN_FACETS]
+        if wanted_plan_facets:
+            params: dict = {}
+            conditions = ["1"]
+            for column, values, prefix in (
+                ("plan", query.plans, "fp"),
+                ("line_of_business", query.lines_of_business, "fl"),
+                ("accepting", query.accepting, "fa"),
+            ):
+                if values:
+                    conditions.append(f"lp.{column} IN ({_placeholders(prefix, values, params)})")
+            # The plan entries that match, once per provider: the three plan facets count these.
+            db.execute(
+                "CREATE TEMP TABLE mp AS SELECT DISTINCT m.pid AS pid, lp.plan AS plan,"
+                " lp.line_of_business AS line_of_business, lp.accepting AS accepting"
+                " FROM temp.m m CROSS JOIN location_plans lp ON lp.location_id = m.lid"
+                f" WHERE {' AND '.join(conditions)}",
+                params,
+            )
+        try:
+            for name in query.facets:
+                if name in PROVIDER_TERM_FACETS:
+                    sql = (
+                        "SELECT pt.value, COUNT(*) FROM temp.h h CROSS JOIN provider_terms pt"
+                        f" ON pt.provider_id = h.pid AND pt.field = '{PROVIDER_TERM_FACETS[name]}'"
+                        " GROUP BY pt.value"
+                    )
+                elif name == "gender":
+                    sql = "SELECT gender, COUNT(*) FROM temp.h GROUP BY gender"
+                elif name == "city":
+                    sql = "SELECT city, COUNT(DISTINCT pid) FROM temp.m GROUP BY city"
+                else:
+                    column = PLAN_FACETS[name]
+                    sql = f"SELECT {column}, COUNT(DISTINCT pid) FROM temp.mp GROUP BY {column}"
+                facets[name] = {value: count for value, count in db.execute(sql) if value}
+        finally:
+            db.execute("DROP TABLE IF EXISTS temp.mp")
         return facets

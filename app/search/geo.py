@@ -22,6 +22,12 @@ def haversine_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float
     return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(h)))
 
 
+def unit_vector(lat: float, lon: float) -> tuple[float, float, float]:
+    """The point on the unit sphere: the dot product of two is the cosine of their angle."""
+    phi, lmb = math.radians(lat), math.radians(lon)
+    return math.cos(phi) * math.cos(lmb), math.cos(phi) * math.sin(lmb), math.sin(phi)
+
+
 def bounding_box(lat: float, lon: float, radius_miles: float) -> tuple[float, float, float, float]:
     """(min_lat, max_lat, min_lon, max_lon) enclosing every point within the radius."""
     angular = radius_miles / EARTH_RADIUS_MILES

@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from app.engines import get_engine
+from indexer.geocode import street_geocoder
 from indexer.pipeline import import_roster, write_rejects
 from indexer.sources.csv_roster import RosterFormatError
 
@@ -29,8 +30,13 @@ def _run_import(path: Path, rejects: Path | None, keep_source: bool) -> None:
             f"  {summary.rows_read:>9,} rows read, {summary.rows_rejected:,} rejected", err=True
         )
 
+    config = current_app.config
+    options = {"user_agent": config["PD_GEOCODER_USER_AGENT"]}
+    if config["PD_GEOCODER_DOMAIN"]:
+        options["domain"] = config["PD_GEOCODER_DOMAIN"]
+    locate = street_geocoder(config["PD_GEOCODER"], **options)
     try:
-        summary = import_roster(engine, path, progress=progress)
+        summary = import_roster(engine, path, progress=progress, locate=locate)
     except RosterFormatError as exc:
         raise click.ClickException(f"{path}: {exc}") from exc
     click.echo(

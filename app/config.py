@@ -10,6 +10,9 @@ DEFAULTS = {
     "PD_RATE_LIMIT": "120/minute",
     "PD_RATE_LIMIT_STORAGE": "memory://",
     "PD_MAX_PAGE_SIZE": 50,
+    "PD_GEOCODER": None,
+    "PD_GEOCODER_USER_AGENT": "provider-directory",
+    "PD_GEOCODER_DOMAIN": None,
 }
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from app.engines.base import Engine
 from indexer.documents import DirectoryBuilder
 from indexer.enrich import enrich
+from indexer.geocode import Locate
 from indexer.records import ImportSummary, RowError
 from indexer.sources.csv_roster import open_roster
 from indexer.validate import validate_rows
@@ -22,6 +23,7 @@ def collect(
     summary: ImportSummary,
     progress: Progress | None = None,
     every: int = 1000,
+    locate: Locate | None = None,
 ) -> DirectoryBuilder:
     """Validate and enrich every row; good rows go into the builder, bad ones into the summary."""
     builder = DirectoryBuilder()
@@ -29,7 +31,7 @@ def collect(
     for line, record, errors in validate_rows(rows):
         summary.rows_read += 1
         if record is not None:
-            errors = enrich(record) or builder.add(record)
+            errors = enrich(record, locate) or builder.add(record)
         if errors:
             summary.errors.extend(errors)
             rejected_lines.add(line)
@@ -44,7 +46,10 @@ def collect(
 
 
 def import_roster(
-    engine: Engine, path: str | Path, progress: Progress | None = None
+    engine: Engine,
+    path: str | Path,
+    progress: Progress | None = None,
+    locate: Locate | None = None,
 ) -> ImportSummary:
     """Build a new generation from a roster CSV and make it live; the old one serves until then.
 
@@ -52,7 +57,7 @@ def import_roster(
     with the engine discards the half-built generation and re-raises.
     """
     summary = ImportSummary(source=str(path))
-    builder = collect(open_roster(path), summary, progress)
+    builder = collect(open_roster(path), summary, progress, locate=locate)
     with engine.new_generation() as generation:
         written = generation.write(builder.documents())
         generation.publish(expected=written)

@@ -132,3 +132,27 @@ def test_builder_groups_rows_into_providers_and_locations():
     assert [p["plan"] for p in doc["locations"][1]["plans"]] == ["a-plan", "b-plan"]
     assert doc["pcp"] is True and doc["pcp_type"] == "family"
     assert "family" in doc["search_text"].split() and "ruiz" in doc["search_text"].split()
+
+
+def test_a_configured_street_geocoder_places_rows_without_coordinates():
+    from indexer.enrich import enrich
+    from indexer.geocode import street_geocoder
+
+    asked = []
+
+    def locate(address):
+        asked.append(address)
+        return (34.1, -118.3) if "Sunset" in address else None
+
+    found = {"line": 2, "zip": "90028", "state": "CA", "address": "6200 Sunset Blvd"}
+    missing = {"line": 3, "zip": "90028", "state": "CA", "address": "1 Nowhere St"}
+    assert enrich(found, locate) == [] and enrich(missing, locate) == []
+    assert (found["latitude"], found["longitude"], found["geo_source"]) == (
+        34.1,
+        -118.3,
+        "geocoder",
+    )
+    assert missing["geo_source"] == "zip" and missing["city"] == "Los Angeles"
+    assert asked[0] == "6200 Sunset Blvd, Los Angeles, CA 90028"
+    assert street_geocoder(None) is None
+    assert callable(street_geocoder("nominatim", user_agent="provider-directory-tests"))

@@ -1,11 +1,13 @@
 """Small pure pieces: NPI check digit, tokenizer, geometry, cursors, plan keys, query builder."""
 
+import math
+
 import pytest
 from geopy.distance import great_circle
 
 from app.engines import es_query
 from app.search import cursor
-from app.search.geo import EARTH_RADIUS_METERS, bounding_box, haversine_miles
+from app.search.geo import EARTH_RADIUS_METERS, bounding_box, great_circle_miles, unit_vector
 from app.search.query import GeoFilter, SearchQuery, plan_filter_keys, plan_keys
 from indexer.npi import is_valid_npi, make_npi
 from indexer.text import max_edits, query_tokens, tokens
@@ -40,11 +42,12 @@ def test_typo_allowance_follows_word_length():
     assert [max_edits(w) for w in ("ent", "ob", "smith", "nguyen", "cardiology")] == [1, 0, 1, 2, 2]
 
 
-def test_haversine_agrees_with_geopy_great_circle():
+def test_unit_vector_nearness_agrees_with_great_circle_distance():
     pairs = [((34.0614, -118.2385), (33.7701, -118.1937)), ((32.7, -117.1), (37.77, -122.42))]
     for a, b in pairs:
-        expected = great_circle(a, b, radius=EARTH_RADIUS_METERS / 1000).miles
-        assert haversine_miles(*a, *b) == pytest.approx(expected, rel=1e-9)
+        cosine = sum(u * v for u, v in zip(unit_vector(*a), unit_vector(*b), strict=True))
+        miles = math.acos(min(1.0, cosine)) * EARTH_RADIUS_METERS / 1609.344
+        assert great_circle_miles(*a, *b) == pytest.approx(miles, rel=1e-9)
 
 
 def test_bounding_box_contains_the_circle():

@@ -6,6 +6,8 @@ distance uses. Against the WGS-84 ellipsoid (geopy's geodesic) it differs by und
 
 import math
 
+from geopy.distance import great_circle
+
 EARTH_RADIUS_METERS = 6371008.7714
 METERS_PER_MILE = 1609.344
 EARTH_RADIUS_MILES = EARTH_RADIUS_METERS / METERS_PER_MILE
@@ -13,13 +15,9 @@ EARTH_RADIUS_MILES = EARTH_RADIUS_METERS / METERS_PER_MILE
 BOX_PAD_DEGREES = 1e-3
 
 
-def haversine_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in miles between two points given in degrees."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi = math.radians(lat2 - lat1)
-    dlmb = math.radians(lon2 - lon1)
-    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(h)))
+def great_circle_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in miles between two points given in degrees (geopy)."""
+    return great_circle((lat1, lon1), (lat2, lon2), radius=EARTH_RADIUS_METERS / 1000).miles
 
 
 def unit_vector(lat: float, lon: float) -> tuple[float, float, float]:

@@ -2,7 +2,7 @@
 
 from app.engines.base import Hit, SearchResult
 from app.search import cursor
-from app.search.geo import haversine_miles
+from app.search.geo import great_circle_miles
 from app.search.query import SearchQuery, plan_matches
 from indexer import languages
 from indexer.specialties import lookup as lookup_specialty
@@ -52,7 +52,7 @@ def present_location(location: dict, query: SearchQuery | None) -> dict:
     view["plans"] = [dict(p) for p in plans]
     if query is not None and query.geo is not None:
         view["distance_miles"] = round(
-            haversine_miles(query.geo.lat, query.geo.lon, location["lat"], location["lon"]), 3
+            great_circle_miles(query.geo.lat, query.geo.lon, location["lat"], location["lon"]), 3
         )
     return view
 

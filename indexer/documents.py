@@ -6,23 +6,6 @@ from indexer import text
 from indexer.records import RowError
 from indexer.specialties import lookup as lookup_specialty
 
-PROVIDER_FIELDS = (
-    "entity_type",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "organization_name",
-    "credentials",
-    "gender",
-    "age_min",
-    "age_max",
-    "languages",
-    "board_certifications",
-    "hospital_affiliations",
-    "medical_group",
-    "license",
-)
-LOCATION_FIELDS = ("location_name", "address", "city", "state", "zip", "phone", "hours")
 AGE_FLOOR, AGE_CEILING = 0, 120
 
 

@@ -118,19 +118,20 @@ class EmbeddedWriter(GenerationWriter):
         db = self.db
         for doc in plan_names_of(documents, self.plan_names):
             stored = {k: v for k, v in doc.items() if k not in INTERNAL_FIELDS}
+            # The provider's filter columns, kept on the provider and copied onto each location.
+            filters = (
+                doc["npi"],
+                doc["entity_type"],
+                doc["gender"],
+                int(doc["pcp"]),
+                doc["age_min"],
+                doc["age_max"],
+                doc["medical_group"],
+            )
             cur = db.execute(
-                "INSERT INTO providers(npi, entity_type, gender, pcp, age_min, age_max, sort_name,"
-                " medical_group) VALUES (?,?,?,?,?,?,?,?)",
-                (
-                    doc["npi"],
-                    doc["entity_type"],
-                    doc["gender"],
-                    int(doc["pcp"]),
-                    doc["age_min"],
-                    doc["age_max"],
-                    doc["sort_name"],
-                    doc["medical_group"],
-                ),
+                "INSERT INTO providers(npi, entity_type, gender, pcp, age_min, age_max,"
+                " medical_group, sort_name) VALUES (?,?,?,?,?,?,?,?)",
+                (*filters, doc["sort_name"]),
             )
             pid = cur.lastrowid
             db.execute(
@@ -162,13 +163,7 @@ class EmbeddedWriter(GenerationWriter):
                         loc["city"],
                         loc["zip"],
                         int(loc["telehealth"]),
-                        doc["npi"],
-                        doc["entity_type"],
-                        doc["gender"],
-                        int(doc["pcp"]),
-                        doc["age_min"],
-                        doc["age_max"],
-                        doc["medical_group"],
+                        *filters,
                     ),
                 ).lastrowid
                 db.execute(

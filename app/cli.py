@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from app.engines import get_engine
 from indexer.geocode import street_geocoder
+from indexer.layout import LayoutError, load_layout
 from indexer.pipeline import import_roster, write_rejects
 from indexer.sources.csv_roster import RosterFormatError
 
@@ -22,7 +23,9 @@ def _sources_dir() -> Path:
     return Path(current_app.config["PD_DATA_DIR"]) / "sources"
 
 
-def _run_import(path: Path, rejects: Path | None, keep_source: bool) -> None:
+def _run_import(
+    path: Path, rejects: Path | None, keep_source: bool, layout_name: str | None = None
+) -> None:
     engine = get_engine()
 
     def progress(summary):
@@ -36,8 +39,9 @@ def _run_import(path: Path, rejects: Path | None, keep_source: bool) -> None:
         options["domain"] = config["PD_GEOCODER_DOMAIN"]
     locate = street_geocoder(config["PD_GEOCODER"], **options)
     try:
-        summary = import_roster(engine, path, progress=progress, locate=locate)
-    except RosterFormatError as exc:
+        layout = load_layout(layout_name) if layout_name else None
+        summary = import_roster(engine, path, progress=progress, locate=locate, layout=layout)
+    except (RosterFormatError, LayoutError) as exc:
         raise click.ClickException(f"{path}: {exc}") from exc
     click.echo(
         f"{path}: {summary.rows_read:,} rows read, {summary.rows_imported:,} imported, "
@@ -68,10 +72,15 @@ def _run_import(path: Path, rejects: Path | None, keep_source: bool) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write every rejected row (line, field, value, reason) to this CSV file.",
 )
+@click.option(
+    "--layout",
+    "layout_name",
+    help="A shipped roster layout (e.g. pacific-crest, sunrise-medi-cal) or a layout JSON file.",
+)
 @with_appcontext
-def import_command(roster: Path, rejects: Path | None) -> None:
+def import_command(roster: Path, rejects: Path | None, layout_name: str | None) -> None:
     """Import a roster CSV as the new directory; the old one serves until it is complete."""
-    _run_import(roster, rejects, keep_source=True)
+    _run_import(roster, rejects, keep_source=layout_name is None, layout_name=layout_name)
 
 
 @click.command("reindex")

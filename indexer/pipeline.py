@@ -1,6 +1,7 @@
 """Roster file -> validated, enriched records -> provider documents -> a new live generation."""
 
 import csv
+import dataclasses
 import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -9,6 +10,7 @@ from app.engines.base import Engine
 from indexer.documents import DirectoryBuilder
 from indexer.enrich import enrich
 from indexer.geocode import Locate
+from indexer.layout import Layout, read_with_layout
 from indexer.records import ImportSummary, RowError
 from indexer.sources.csv_roster import open_roster
 from indexer.validate import validate_rows
@@ -50,6 +52,7 @@ def import_roster(
     path: str | Path,
     progress: Progress | None = None,
     locate: Locate | None = None,
+    layout: Layout | None = None,
 ) -> ImportSummary:
     """Build a new generation from a roster CSV and make it live; the old one serves until then.
 
@@ -57,7 +60,13 @@ def import_roster(
     with the engine discards the half-built generation and re-raises.
     """
     summary = ImportSummary(source=str(path))
-    builder = collect(open_roster(path), summary, progress, locate=locate)
+    rows = read_with_layout(path, layout) if layout else open_roster(path)
+    builder = collect(rows, summary, progress, locate=locate)
+    if layout is not None:
+        # Report the roster's own column names, which the people fixing it know.
+        summary.errors = [
+            dataclasses.replace(e, field=layout.source_name(e.field)) for e in summary.errors
+        ]
     with engine.new_generation() as generation:
         written = generation.write(builder.documents())
         generation.publish(expected=written)

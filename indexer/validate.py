@@ -235,10 +235,16 @@ _schema = RosterRowSchema()
 
 
 def validate_rows(
-    rows: Iterable[tuple[int, dict[str, str]]],
+    rows: Iterable[tuple[int, dict[str, str] | list[RowError]]],
 ) -> Iterator[tuple[int, dict | None, list[RowError]]]:
-    """Yield (line, record or None, errors) for each raw row."""
+    """Yield (line, record or None, errors) for each raw row.
+
+    A reader may hand over a list of RowError instead of a row, for a row it could not assemble.
+    """
     for line, raw in rows:
+        if isinstance(raw, list):
+            yield line, None, raw
+            continue
         try:
             record = _schema.load(raw)
         except ValidationError as exc:

@@ -8,8 +8,10 @@ PORT ?= 8000
 ROSTER ?= fixtures/roster.csv
 # Tests use ELASTICSEARCH_URL when set; otherwise a local node provisioned by scripts/elasticsearch.sh.
 TEST_ES_URL := $(if $(ELASTICSEARCH_URL),$(ELASTICSEARCH_URL),http://127.0.0.1:$(or $(PD_ES_PORT),9200))
+# Tests use PD_TEST_REDIS_URL when set; otherwise a local Redis started by scripts/redis.sh.
+TEST_REDIS_URL := $(or $(PD_TEST_REDIS_URL),redis://127.0.0.1:$(or $(PD_REDIS_PORT),6379)/0)
 
-.PHONY: run test install lint format elasticsearch elasticsearch-stop bench clean
+.PHONY: run test install lint format elasticsearch elasticsearch-stop redis worker bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +39,14 @@ elasticsearch:
 elasticsearch-stop:
 	scripts/elasticsearch.sh stop
 
-test: install lint elasticsearch
-	PD_TEST_ELASTICSEARCH_URL=$(TEST_ES_URL) $(BIN)/pytest
+redis:
+	@if [ -z "$(PD_TEST_REDIS_URL)" ]; then scripts/redis.sh start; fi
+
+worker: install
+	$(BIN)/celery -A app.worker worker --loglevel=INFO
+
+test: install lint elasticsearch redis
+	PD_TEST_ELASTICSEARCH_URL=$(TEST_ES_URL) PD_TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
 
 bench: install elasticsearch
 	PD_BENCH_ELASTICSEARCH_URL=$(TEST_ES_URL) $(BIN)/python -m bench.search $(BENCH_ARGS)

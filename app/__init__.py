@@ -10,9 +10,9 @@ OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 
 def create_app(config: dict | None = None) -> Flask:
     """Application factory: configuration from the environment, then `config` on top."""
-    from app import cli, errors, limits
+    from app import auth, background, cli, errors, limits
     from app import config as settings
-    from app.api import providers
+    from app.api import imports, providers
     from app.engines import init_app as init_engine
 
     app = Flask(__name__)
@@ -20,10 +20,14 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     app.json.sort_keys = False
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["PD_MAX_UPLOAD_BYTES"])
     errors.register(app)
     init_engine(app)
+    auth.init_app(app)
+    background.init_app(app)
     limits.init_app(app)
     app.register_blueprint(providers.bp)
+    app.register_blueprint(imports.bp)
     limits.limit_public(app, providers.bp)
     cli.register(app)
 

@@ -3,7 +3,7 @@
 import csv
 import dataclasses
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from app.engines.base import Engine
@@ -13,6 +13,8 @@ from indexer.geocode import Locate
 from indexer.layout import Layout, read_with_layout
 from indexer.records import ImportSummary, RowError
 from indexer.sources.csv_roster import open_roster
+from indexer.sources.plannet import read_plannet
+from indexer.sources.xlsx_roster import read_xlsx_rows, xlsx_header
 from indexer.validate import validate_rows
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,27 @@ def collect(
     return builder
 
 
+def roster_rows(
+    path: str | Path, layout: Layout | None = None
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of a roster file in the project's own layout: .csv, .xlsx (a spreadsheet), or FHIR
+    Plan-Net as a .json Bundle or .ndjson resources.
+
+    Headers are checked now, before any row is read.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix in (".json", ".ndjson"):
+        return read_plannet([path])
+    if suffix == ".xlsx":
+        if layout is None:
+            return read_xlsx_rows(path)
+        layout.check_header(xlsx_header(path))
+        return layout.translate(read_xlsx_rows(path, require_columns=False))
+    if layout is not None:
+        return read_with_layout(path, layout)
+    return open_roster(path)
+
+
 def import_roster(
     engine: Engine,
     path: str | Path,
@@ -60,7 +83,7 @@ def import_roster(
     with the engine discards the half-built generation and re-raises.
     """
     summary = ImportSummary(source=str(path))
-    rows = read_with_layout(path, layout) if layout else open_roster(path)
+    rows = roster_rows(path, layout)
     builder = collect(rows, summary, progress, locate=locate)
     if layout is not None:
         # Report the roster's own column names, which the people fixing it know.

@@ -18,6 +18,10 @@ FIXTURE_ROSTER = ROOT / "fixtures" / "roster.csv"
 EDGE_ROSTER = ROOT / "fixtures" / "roster_edge_cases.csv"
 ENGINES = ("embedded", "elasticsearch")
 ES_URL = os.environ.get("PD_TEST_ELASTICSEARCH_URL", "http://127.0.0.1:9200")
+REDIS_URL = os.environ.get("PD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+IMPORTER_KEY = "importer-key-0123456789abcdef"
+ENROLLMENT_KEY = "enrollment-key-0123456789abcdef"
+API_KEYS = f"data-team:importer:{IMPORTER_KEY},member-services:enrollment:{ENROLLMENT_KEY}"
 # Every index the tests create starts with this, and is deleted at the end of the session.
 TEST_PREFIX = f"pd-test-{uuid.uuid4().hex[:8]}-"
 
@@ -44,9 +48,29 @@ def engine_config(kind: str, data_dir: Path, prefix: str = TEST_PREFIX) -> dict:
         "PD_RATE_LIMIT": "100000/minute",
         "PD_RATE_LIMIT_STORAGE": "memory://",
         "PD_MAX_PAGE_SIZE": 50,
+        "PD_API_KEYS": API_KEYS,
         "ELASTICSEARCH_URL": ES_URL if kind == "elasticsearch" else None,
     }
     return config
+
+
+@pytest.fixture(scope="session")
+def redis_client():
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.fail(
+            f"no Redis answers at {REDIS_URL}: run `make test` (it starts one) or set "
+            "PD_TEST_REDIS_URL",
+            pytrace=False,
+        )
+    yield client
+    for key in client.scan_iter(f"{TEST_PREFIX}*"):
+        client.delete(key)
+    client.close()
 
 
 @pytest.fixture(scope="session")

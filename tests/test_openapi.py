@@ -18,7 +18,7 @@ def test_document_is_valid_openapi():
 
 def test_every_route_is_documented(search_app):
     routes = {
-        rule.rule.replace("<npi>", "{npi}")
+        rule.rule.replace("<npi>", "{npi}").replace("<job_id>", "{job_id}")
         for rule in search_app.url_map.iter_rules()
         if rule.rule.startswith("/v1/")
     }

@@ -88,6 +88,10 @@ class Engine(abc.ABC):
         """{engine, generation, providers, locations}; raises EngineUnavailable."""
 
     @abc.abstractmethod
+    def remove_unpublished(self) -> int:
+        """Delete generations left half-built by an import that died; returns how many."""
+
+    @abc.abstractmethod
     def plan_names(self) -> dict[str, str]:
         """Display names of the plan codes in the live generation."""
 

@@ -151,6 +151,16 @@ class ElasticEngine(Engine):
         found = self.client.indices.get(index=f"{self.alias}-*", expand_wildcards="open").body
         return sorted(found, reverse=True)
 
+    def remove_unpublished(self) -> int:
+        try:
+            live = set(self.live_indices())
+            leftovers = [name for name in self.all_generations() if name not in live]
+            for name in leftovers:
+                self.client.indices.delete(index=name, ignore_unavailable=True)
+        except TransportError as exc:
+            raise EngineUnavailable("Elasticsearch is unreachable") from exc
+        return len(leftovers)
+
     def generations(self) -> list[dict]:
         try:
             live = set(self.live_indices())

@@ -255,6 +255,12 @@ class EmbeddedEngine(Engine):
     def new_generation(self) -> EmbeddedWriter:
         return EmbeddedWriter(self.directory)
 
+    def remove_unpublished(self) -> int:
+        leftovers = list(self.directory.glob("directory-*.sqlite3.building"))
+        for path in leftovers:
+            path.unlink(missing_ok=True)
+        return len(leftovers)
+
     def generations(self) -> list[dict]:
         found = []
         try:

@@ -1,0 +1,109 @@
+"""Where import jobs run: Celery workers when a broker is configured, a thread in-process otherwise.
+
+Celery the Flask way: a task class that runs inside the app context; task modules use
+@shared_task and never import the app.
+"""
+
+import logging
+import threading
+from pathlib import Path
+
+from celery import Celery, Task
+from flask import Flask, current_app
+
+from app.engines import get_engine
+from app.jobs import FileJobStore, JobStore, RedisJobStore
+from indexer.import_jobs import FileLock, RedisLock, run_import_job
+
+log = logging.getLogger(__name__)
+
+
+def celery_init_app(app: Flask) -> Celery:
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.name, task_cls=FlaskTask)
+    celery.conf.update(
+        broker_url=app.config["PD_BROKER_URL"],
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        # A job is acknowledged only when done: a worker killed mid-import gives it back.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        # Must exceed the longest import, or Redis hands a running job to a second worker.
+        broker_transport_options={
+            "visibility_timeout": int(app.config["PD_VISIBILITY_TIMEOUT"]),
+            # How often a worker looks for jobs whose worker died (unacknowledged past the
+            # visibility timeout) and puts them back on the queue.
+            "unacked_restore_interval": float(app.config["PD_REDELIVERY_CHECK_SECONDS"]),
+            "unacked_restore_throttle": 1,
+        },
+        broker_connection_retry_on_startup=True,
+        task_default_queue=app.config["PD_QUEUE"],
+        include=["indexer.tasks"],
+    )
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery
+
+
+def init_app(app: Flask) -> None:
+    data_dir = Path(app.config["PD_DATA_DIR"])
+    app.extensions["pd_jobs_dir"] = data_dir / "jobs"
+    app.extensions["pd_uploads_dir"] = data_dir / "uploads"
+    redis_url = app.config.get("PD_REDIS_URL") or app.config.get("PD_BROKER_URL")
+    if redis_url:
+        import redis
+
+        client = redis.Redis.from_url(redis_url)
+        prefix = app.config["PD_INDEX_PREFIX"]
+        app.extensions["pd_job_store"] = RedisJobStore(client, prefix=prefix)
+        app.extensions["pd_import_lock"] = RedisLock(
+            client, f"{prefix}lock:directory", int(app.config["PD_VISIBILITY_TIMEOUT"])
+        )
+    else:
+        app.extensions["pd_job_store"] = FileJobStore(data_dir / "jobs")
+        app.extensions["pd_import_lock"] = FileLock(data_dir / "import.lock")
+    if app.config.get("PD_BROKER_URL"):
+        celery_init_app(app)
+
+
+def job_store() -> JobStore:
+    return current_app.extensions["pd_job_store"]
+
+
+def run_job_here(job_id: str) -> None:
+    """Run an import job in this process (inside an app context)."""
+    app = current_app
+    app.extensions["pd_jobs_dir"].mkdir(parents=True, exist_ok=True)
+    run_import_job(
+        get_engine(),
+        job_store(),
+        app.extensions["pd_import_lock"],
+        job_id,
+        app.extensions["pd_jobs_dir"],
+    )
+
+
+def submit(job_id: str) -> None:
+    """Queue the job on Celery, or with no broker start it on a thread of this process."""
+    app = current_app._get_current_object()
+    if "celery" in app.extensions:
+        from indexer.tasks import import_roster_job
+
+        import_roster_job.delay(job_id)
+        return
+
+    def work():
+        with app.app_context():
+            try:
+                run_job_here(job_id)
+            except Exception:
+                log.exception("import job %s failed", job_id)
+                job_store().update(job_id, state="failed", error="the import failed unexpectedly")
+
+    threading.Thread(target=work, name=f"import-{job_id}", daemon=True).start()

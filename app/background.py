@@ -86,6 +86,7 @@ def run_job_here(job_id: str) -> None:
         app.extensions["pd_import_lock"],
         job_id,
         app.extensions["pd_jobs_dir"],
+        Path(app.config["PD_DATA_DIR"]) / "sources",
     )
 
 

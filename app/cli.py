@@ -12,37 +12,27 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from app.engines import get_engine
 from indexer.geocode import street_geocoder
+from indexer.import_jobs import DirectoryBusy
 from indexer.layout import LayoutError, load_layout
-from indexer.pipeline import import_roster, write_rejects
+from indexer.pipeline import DEFAULT_SOURCE, import_roster, rebuild, write_rejects
 from indexer.sources.csv_roster import RosterFormatError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-def _sources_dir() -> Path:
+def sources_dir() -> Path:
     return Path(current_app.config["PD_DATA_DIR"]) / "sources"
 
 
-def _run_import(
-    path: Path, rejects: Path | None, keep_source: bool, layout_name: str | None = None
-) -> None:
-    engine = get_engine()
-
-    def progress(summary):
-        click.echo(
-            f"  {summary.rows_read:>9,} rows read, {summary.rows_rejected:,} rejected", err=True
-        )
-
+def _locate():
     config = current_app.config
     options = {"user_agent": config["PD_GEOCODER_USER_AGENT"]}
     if config["PD_GEOCODER_DOMAIN"]:
         options["domain"] = config["PD_GEOCODER_DOMAIN"]
-    locate = street_geocoder(config["PD_GEOCODER"], **options)
-    try:
-        layout = load_layout(layout_name) if layout_name else None
-        summary = import_roster(engine, path, progress=progress, locate=locate, layout=layout)
-    except (RosterFormatError, LayoutError) as exc:
-        raise click.ClickException(f"{path}: {exc}") from exc
+    return street_geocoder(config["PD_GEOCODER"], **options)
+
+
+def _report(path, summary, engine, rejects: Path | None) -> None:
     click.echo(
         f"{path}: {summary.rows_read:,} rows read, {summary.rows_imported:,} imported, "
         f"{summary.rows_rejected:,} rejected; {summary.providers:,} providers at "
@@ -56,13 +46,6 @@ def _run_import(
     if rejects is not None:
         count = write_rejects(summary.errors, rejects)
         click.echo(f"rejected rows: {count} error(s) written to {rejects}")
-    if keep_source:
-        target = _sources_dir() / "roster.csv"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.resolve() != path.resolve():
-            tmp = target.with_suffix(".csv.tmp")
-            shutil.copyfile(path, tmp)
-            os.replace(tmp, target)
 
 
 @click.command("import")
@@ -77,20 +60,58 @@ def _run_import(
     "layout_name",
     help="A shipped roster layout (e.g. pacific-crest, sunrise-medi-cal) or a layout JSON file.",
 )
+@click.option(
+    "--source",
+    default=DEFAULT_SOURCE,
+    show_default=True,
+    help="Which source this roster replaces; the directory merges every source.",
+)
 @with_appcontext
-def import_command(roster: Path, rejects: Path | None, layout_name: str | None) -> None:
-    """Import a roster CSV as the new directory; the old one serves until it is complete."""
-    _run_import(roster, rejects, keep_source=layout_name is None, layout_name=layout_name)
+def import_command(
+    roster: Path, rejects: Path | None, layout_name: str | None, source: str
+) -> None:
+    """Import a roster (.csv, .xlsx, Plan-Net .json/.ndjson) as the whole of its source.
+
+    The directory of all sources is rebuilt beside the live one and swapped in when complete.
+    """
+    engine = get_engine()
+
+    def progress(summary):
+        click.echo(
+            f"  {summary.rows_read:>9,} rows read, {summary.rows_rejected:,} rejected", err=True
+        )
+
+    lock = current_app.extensions["pd_import_lock"]
+    try:
+        layout = load_layout(layout_name) if layout_name else None
+        with lock.hold(f"cli-{os.getpid()}"):
+            summary = import_roster(
+                engine,
+                roster,
+                progress=progress,
+                locate=_locate(),
+                layout=layout,
+                source=source,
+                sources_dir=sources_dir(),
+            )
+    except (RosterFormatError, LayoutError, DirectoryBusy) as exc:
+        raise click.ClickException(f"{roster}: {exc}") from exc
+    _report(roster, summary, engine, rejects)
 
 
 @click.command("reindex")
 @with_appcontext
 def reindex_command() -> None:
-    """Rebuild the live directory from the last imported roster (after a mapping change)."""
-    source = _sources_dir() / "roster.csv"
-    if not source.exists():
+    """Rebuild the live directory from every source's kept records (after a mapping change)."""
+    if not any(sources_dir().glob("*.jsonl")):
         raise click.ClickException("nothing imported yet: run `provider-directory import` first")
-    _run_import(source, None, keep_source=False)
+    engine = get_engine()
+    with current_app.extensions["pd_import_lock"].hold(f"cli-{os.getpid()}"):
+        summary = rebuild(engine, sources_dir())
+    click.echo(
+        f"{summary.providers:,} providers at {summary.locations:,} locations; generation "
+        f"{summary.generation} is live on {engine.name}"
+    )
 
 
 @click.command("indices")

@@ -1,9 +1,9 @@
 """Canonical records (one per practitioner x location x plan) -> one document per provider."""
 
+import itertools
 from collections.abc import Iterable, Iterator
 
 from indexer import text
-from indexer.records import RowError
 from indexer.specialties import lookup as lookup_specialty
 
 AGE_FLOOR, AGE_CEILING = 0, 120
@@ -116,68 +116,47 @@ def _plan(record: dict) -> dict:
         "plan_provider_id": record["plan_provider_id"],
         "accepting": record["accepting_new_patients"],
         "panel_capacity": record.get("panel_capacity"),
+        "source": record.get("source"),
+        "last_updated": record.get("last_updated"),
+        "last_verified": record.get("last_verified"),
     }
 
 
-def _latest(a: str | None, b: str | None) -> str | None:
-    return max((d for d in (a, b) if d), default=None)
+def _newest_first(records: list[dict]) -> list[dict]:
+    # Stable: among records updated the same day, the earlier source (by name) wins.
+    return sorted(records, key=lambda r: r.get("last_updated") or "", reverse=True)
 
 
-class DirectoryBuilder:
-    """Collects records and hands out provider documents, rejecting duplicate rows."""
+def provider_document(records: list[dict]) -> dict:
+    """One provider's document from all its records (any sources), the newest record winning."""
+    chosen: dict[tuple[str, str], dict] = {}
+    for record in _newest_first(records):
+        chosen.setdefault((record["location_id"], record["plan"]), record)
+    newest = _newest_first(list(chosen.values()))
+    doc = _new_provider(newest[0])
+    updated = [r.get("last_updated") for r in chosen.values() if r.get("last_updated")]
+    verified = [r.get("last_verified") for r in chosen.values() if r.get("last_verified")]
+    doc["last_updated"] = max(updated, default=None)
+    # A provider is only as verified as its least recently verified record.
+    doc["last_verified"] = min(verified, default=None) if len(verified) == len(chosen) else None
+    locations: dict[str, dict] = {}
+    for (location_id, _plan_code), record in sorted(chosen.items()):
+        if location_id not in locations:
+            newest_here = next(r for r in newest if r["location_id"] == location_id)
+            locations[location_id] = _new_location(newest_here)
+        locations[location_id]["plans"].append(_plan(record))
+    doc["locations"] = list(locations.values())
+    doc["search_text"] = search_text(doc)
+    doc["name_text"] = name_text(doc)
+    return doc
 
-    def __init__(self) -> None:
-        self._providers: dict[str, dict] = {}
-        self._seen: dict[tuple[str, str, str], int] = {}
-        self._location_index: dict[tuple[str, str], dict] = {}
 
-    def add(self, record: dict) -> list[RowError]:
-        key = (record["npi"], record["location_id"], record["plan"])
-        if key in self._seen:
-            return [
-                RowError(
-                    record["line"],
-                    "plan",
-                    record["plan"],
-                    f"duplicate of line {self._seen[key]} (same npi, location_id and plan)",
-                )
-            ]
-        self._seen[key] = record["line"]
-        provider = self._providers.get(record["npi"])
-        if provider is None:
-            provider = self._providers[record["npi"]] = _new_provider(record)
-        provider["last_updated"] = _latest(provider["last_updated"], record.get("last_updated"))
-        provider["last_verified"] = _latest(provider["last_verified"], record.get("last_verified"))
-        location = self._location_index.get((record["npi"], record["location_id"]))
-        if location is None:
-            location = self._location_index[(record["npi"], record["location_id"])] = _new_location(
-                record
-            )
-            provider["locations"].append(location)
-        location["plans"].append(_plan(record))
-        return []
-
-    def __len__(self) -> int:
-        return len(self._providers)
-
-    @property
-    def location_count(self) -> int:
-        return len(self._location_index)
-
-    def documents(self) -> Iterator[dict]:
-        """Finished provider documents in NPI order (so a re-import writes the same directory)."""
-        for npi in sorted(self._providers):
-            doc = self._providers[npi]
-            doc["locations"].sort(key=lambda loc: loc["location_id"])
-            for location in doc["locations"]:
-                location["plans"].sort(key=lambda p: p["plan"])
-            doc["search_text"] = search_text(doc)
-            doc["name_text"] = name_text(doc)
-            yield doc
+def documents_from_sorted(records: Iterable[dict]) -> Iterator[dict]:
+    """Provider documents from records in npi order, one provider in memory at a time."""
+    for _npi, group in itertools.groupby(records, key=lambda r: r["npi"]):
+        yield provider_document(list(group))
 
 
 def build_documents(records: Iterable[dict]) -> list[dict]:
-    builder = DirectoryBuilder()
-    for record in records:
-        builder.add(record)
-    return list(builder.documents())
+    """Documents from records in any order (small inputs: tests, tools)."""
+    return list(documents_from_sorted(sorted(records, key=lambda r: r["npi"])))

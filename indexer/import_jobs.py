@@ -73,7 +73,9 @@ class RedisLock:
         self.client.expire(self.key, self.ttl)
 
 
-def run_import_job(engine: Engine, store: JobStore, lock, job_id: str, jobs_dir: Path) -> None:
+def run_import_job(
+    engine: Engine, store: JobStore, lock, job_id: str, jobs_dir: Path, sources_dir: Path
+) -> None:
     """Import the job's upload as the new directory. Safe to run again for the same job."""
     job = store.get(job_id)
     if job is None:
@@ -95,7 +97,14 @@ def run_import_job(engine: Engine, store: JobStore, lock, job_id: str, jobs_dir:
 
         try:
             layout = load_layout(job.layout) if job.layout else None
-            summary = import_roster(engine, job.upload_path, progress=progress, layout=layout)
+            summary = import_roster(
+                engine,
+                job.upload_path,
+                progress=progress,
+                layout=layout,
+                source=job.source,
+                sources_dir=sources_dir,
+            )
         except (RosterFormatError, LayoutError, UnicodeDecodeError) as exc:
             store.update(job_id, state="failed", finished_at=time.time(), error=str(exc))
             return

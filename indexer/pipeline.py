@@ -3,11 +3,13 @@
 import csv
 import dataclasses
 import logging
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from datetime import date
 from pathlib import Path
 
 from app.engines.base import Engine
-from indexer.documents import DirectoryBuilder
+from indexer.documents import documents_from_sorted
 from indexer.enrich import enrich
 from indexer.geocode import Locate
 from indexer.layout import Layout, read_with_layout
@@ -15,38 +17,93 @@ from indexer.records import ImportSummary, RowError
 from indexer.sources.csv_roster import open_roster
 from indexer.sources.plannet import read_plannet
 from indexer.sources.xlsx_roster import read_xlsx_rows, xlsx_header
+from indexer.staging import SourceFiles, external_sort, record_key, tagged, without_duplicates
 from indexer.validate import validate_rows
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[ImportSummary], None]
+DEFAULT_SOURCE = "roster"
 
 
-def collect(
-    rows: Iterable[tuple[int, dict[str, str]]],
+def validated_records(
+    rows: Iterable[tuple[int, dict[str, str] | list[RowError]]],
     summary: ImportSummary,
+    rejected_lines: set[int],
     progress: Progress | None = None,
     every: int = 1000,
     locate: Locate | None = None,
-) -> DirectoryBuilder:
-    """Validate and enrich every row; good rows go into the builder, bad ones into the summary."""
-    builder = DirectoryBuilder()
-    rejected_lines: set[int] = set()
+) -> Iterator[dict]:
+    """Records of the good rows, enriched; bad rows go into the summary with their reasons."""
     for line, record, errors in validate_rows(rows):
         summary.rows_read += 1
         if record is not None:
-            errors = enrich(record, locate) or builder.add(record)
-        if errors:
-            summary.errors.extend(errors)
-            rejected_lines.add(line)
+            errors = enrich(record, locate)
         if progress and summary.rows_read % every == 0:
             summary.rows_rejected = len(rejected_lines)
             progress(summary)
-    summary.rows_rejected = len(rejected_lines)
+        if errors:
+            summary.errors.extend(errors)
+            rejected_lines.add(line)
+            continue
+        yield record
+
+
+def staged_records(
+    rows: Iterable[tuple[int, dict[str, str] | list[RowError]]],
+    summary: ImportSummary,
+    workdir: str,
+    progress: Progress | None = None,
+    locate: Locate | None = None,
+) -> Iterator[dict]:
+    """A roster's good records in key order, duplicates rejected; the summary's counts are final
+    once this is exhausted."""
+    rejected: set[int] = set()
+    good = validated_records(rows, summary, rejected, progress, locate=locate)
+    ordered = external_sort(good, key=lambda r: (*record_key(r), r["line"]), workdir=workdir)
+    yield from without_duplicates(ordered, summary.errors, rejected)
+    summary.rows_rejected = len(rejected)
     summary.rows_imported = summary.rows_read - summary.rows_rejected
-    summary.providers = len(builder)
-    summary.locations = builder.location_count
-    return builder
+
+
+def current(records: Iterable[dict], today: str) -> Iterator[dict]:
+    """Records not terminated as of `today` (ISO date)."""
+    for record in records:
+        ends = record.get("terminated_on")
+        if ends is None or ends > today:
+            yield record
+
+
+class Collected:
+    """A roster's provider documents in memory, for small rosters (tests, tools)."""
+
+    def __init__(self, docs: list[dict]):
+        self._docs = docs
+
+    def documents(self) -> Iterator[dict]:
+        return iter(self._docs)
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    @property
+    def location_count(self) -> int:
+        return sum(len(d["locations"]) for d in self._docs)
+
+
+def collect(
+    rows: Iterable[tuple[int, dict[str, str] | list[RowError]]],
+    summary: ImportSummary,
+    progress: Progress | None = None,
+    locate: Locate | None = None,
+) -> Collected:
+    """Validate, enrich and group a (small) roster into documents held in memory."""
+    with tempfile.TemporaryDirectory(prefix="pd-collect-") as work:
+        records = tagged(DEFAULT_SOURCE, staged_records(rows, summary, work, progress, locate))
+        docs = list(documents_from_sorted(records))
+    summary.providers = len(docs)
+    summary.locations = sum(len(d["locations"]) for d in docs)
+    return Collected(docs)
 
 
 def roster_rows(
@@ -70,38 +127,72 @@ def roster_rows(
     return open_roster(path)
 
 
+def _counted(docs: Iterable[dict], summary: ImportSummary) -> Iterator[dict]:
+    summary.providers = summary.locations = 0
+    for doc in docs:
+        summary.providers += 1
+        summary.locations += len(doc["locations"])
+        yield doc
+
+
+def _publish(engine: Engine, docs: Iterable[dict]) -> str:
+    with engine.new_generation() as generation:
+        written = generation.write(docs)
+        generation.publish(expected=written)
+    return generation.name
+
+
 def import_roster(
     engine: Engine,
     path: str | Path,
     progress: Progress | None = None,
     locate: Locate | None = None,
     layout: Layout | None = None,
+    source: str = DEFAULT_SOURCE,
+    sources_dir: str | Path | None = None,
 ) -> ImportSummary:
-    """Build a new generation from a roster CSV and make it live; the old one serves until then.
+    """Make a roster the whole of its source, and publish the directory of all sources.
 
+    The new generation is built beside the live one from the merge of every source's records and
+    swapped in only when complete; the source's new records are kept only once it is live.
     Rows that fail validation are reported in the summary and left out; anything that goes wrong
     with the engine discards the half-built generation and re-raises.
     """
     summary = ImportSummary(source=str(path))
     rows = roster_rows(path, layout)
-    builder = collect(rows, summary, progress, locate=locate)
+    with tempfile.TemporaryDirectory(prefix="pd-import-") as work:
+        sources = SourceFiles(sources_dir if sources_dir is not None else Path(work) / "sources")
+        staged = sources.staged(source)
+        try:
+            fresh = sources.write(staged, staged_records(rows, summary, work, progress, locate))
+            merged = current(sources.merged(replace={source: fresh}), date.today().isoformat())
+            summary.generation = _publish(engine, _counted(documents_from_sorted(merged), summary))
+        except BaseException:
+            sources.discard(source)
+            raise
+        sources.commit(source)
     if layout is not None:
         # Report the roster's own column names, which the people fixing it know.
         summary.errors = [
             dataclasses.replace(e, field=layout.source_name(e.field)) for e in summary.errors
         ]
-    with engine.new_generation() as generation:
-        written = generation.write(builder.documents())
-        generation.publish(expected=written)
-    summary.generation = generation.name
     log.info(
-        "import %s: %d rows read, %d imported, %d rejected, generation %s",
+        "import %s (source %s): %d rows read, %d imported, %d rejected, generation %s",
         path,
+        source,
         summary.rows_read,
         summary.rows_imported,
         summary.rows_rejected,
-        generation.name,
+        summary.generation,
     )
+    return summary
+
+
+def rebuild(engine: Engine, sources_dir: str | Path) -> ImportSummary:
+    """Publish a new generation from the sources' kept records (after a mapping change)."""
+    summary = ImportSummary(source=str(sources_dir))
+    merged = current(SourceFiles(sources_dir).merged(), date.today().isoformat())
+    summary.generation = _publish(engine, _counted(documents_from_sorted(merged), summary))
     return summary
 
 

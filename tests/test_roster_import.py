@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from indexer.documents import DirectoryBuilder
+from indexer.documents import build_documents
 from indexer.pipeline import collect, write_rejects
 from indexer.records import ImportSummary
 from indexer.sources.csv_roster import RosterFormatError, open_roster, read_rows
@@ -107,8 +107,7 @@ def test_a_roster_missing_required_columns_is_refused_before_any_row():
         )
 
 
-def test_builder_groups_rows_into_providers_and_locations():
-    builder = DirectoryBuilder()
+def test_records_group_into_providers_and_locations():
     base = {
         "npi": "1234567893",
         "first_name": "Ana",
@@ -124,10 +123,13 @@ def test_builder_groups_rows_into_providers_and_locations():
         "plan_provider_id": "S1",
         "accepting_new_patients": "accepting",
     }
-    assert builder.add({**base, "line": 2, "plan": "b-plan"}) == []
-    assert builder.add({**base, "line": 3, "plan": "a-plan"}) == []
-    assert builder.add({**base, "line": 4, "plan": "a-plan", "location_id": "L0"}) == []
-    (doc,) = builder.documents()
+    (doc,) = build_documents(
+        [
+            {**base, "line": 2, "plan": "b-plan"},
+            {**base, "line": 3, "plan": "a-plan"},
+            {**base, "line": 4, "plan": "a-plan", "location_id": "L0"},
+        ]
+    )
     assert [loc["location_id"] for loc in doc["locations"]] == ["L0", "L1"]
     assert [p["plan"] for p in doc["locations"][1]["plans"]] == ["a-plan", "b-plan"]
     assert doc["pcp"] is True and doc["pcp_type"] == "family"

@@ -1,0 +1,126 @@
+"""Sorted record files: how rosters are merged by provider without holding a roster in memory.
+
+Validated records are sorted on disk in bounded chunks (an external merge sort) by their key,
+npi + location_id + plan, then kept per source as one JSON-lines file in key order. The directory
+is the key-ordered merge of every source's file: one provider's records arrive together, so
+documents are built one provider at a time.
+"""
+
+import heapq
+import itertools
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from indexer.records import RowError
+
+CHUNK_RECORDS = 20_000
+
+
+def record_key(record: dict) -> tuple[str, str, str]:
+    return record["npi"], record["location_id"], record["plan"]
+
+
+def _dump(records: list[dict], directory: str) -> str:
+    fd, path = tempfile.mkstemp(suffix=".jsonl", dir=directory)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        for record in records:
+            fh.write(json.dumps(record, separators=(",", ":")) + "\n")
+    return path
+
+
+def _load(path: str) -> Iterator[dict]:
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            yield json.loads(line)
+
+
+def external_sort(
+    records: Iterable[dict], key: Callable[[dict], tuple], workdir: str, chunk: int = CHUNK_RECORDS
+) -> Iterator[dict]:
+    """Records in key order, sorting at most `chunk` of them in memory at a time."""
+    runs: list[str] = []
+    source = iter(records)
+    while batch := list(itertools.islice(source, chunk)):
+        batch.sort(key=key)
+        runs.append(_dump(batch, workdir))
+    try:
+        yield from heapq.merge(*(_load(run) for run in runs), key=key)
+    finally:
+        for run in runs:
+            os.unlink(run)
+
+
+def without_duplicates(
+    records: Iterable[dict], errors: list[RowError], rejected_lines: set[int]
+) -> Iterator[dict]:
+    """Drop the second and later records with one key (records sorted by key, then line)."""
+    previous: dict | None = None
+    for record in records:
+        if previous is not None and record_key(previous) == record_key(record):
+            errors.append(
+                RowError(
+                    record["line"],
+                    "plan",
+                    record["plan"],
+                    f"duplicate of line {previous['line']} (same npi, location_id and plan)",
+                )
+            )
+            rejected_lines.add(record["line"])
+            continue
+        previous = record
+        yield record
+
+
+def tagged(source: str, records: Iterable[dict]) -> Iterator[dict]:
+    """Records marked with the source they come from."""
+    for record in records:
+        record["source"] = source
+        yield record
+
+
+class SourceFiles:
+    """Each source's current records, one key-ordered JSON-lines file per source."""
+
+    def __init__(self, directory: str | Path):
+        self.directory = Path(directory)
+
+    def path(self, source: str) -> Path:
+        return self.directory / f"{source}.jsonl"
+
+    def sources(self) -> list[str]:
+        if not self.directory.exists():
+            return []
+        return sorted(p.stem for p in self.directory.glob("*.jsonl"))
+
+    def staged(self, source: str) -> Path:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        return self.directory / f"{source}.jsonl.staged"
+
+    def write(self, path: Path, records: Iterable[dict]) -> Iterator[dict]:
+        """Write records to `path` as they pass through."""
+        with open(path, "w", encoding="utf-8") as fh:
+            for record in records:
+                fh.write(json.dumps(record, separators=(",", ":"), sort_keys=True) + "\n")
+                yield record
+
+    def read(self, path: Path) -> Iterator[dict]:
+        yield from _load(str(path))
+
+    def merged(self, replace: dict[str, Iterable[dict]] | None = None) -> Iterator[dict]:
+        """Every source's records in key order; `replace` stands in for some sources' files."""
+        replace = replace or {}
+        streams = [
+            tagged(source, replace[source] if source in replace else self.read(self.path(s)))
+            for source in sorted(set(self.sources()) | set(replace))
+            for s in [source]
+        ]
+        return heapq.merge(*streams, key=record_key)
+
+    def commit(self, source: str) -> None:
+        os.replace(self.staged(source), self.path(source))
+
+    def discard(self, source: str) -> None:
+        self.staged(source).unlink(missing_ok=True)

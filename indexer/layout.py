@@ -168,6 +168,10 @@ class Layout:
         """Source rows -> rows in the project's own layout (several per row for plan columns)."""
         for line, raw in rows:
             base = dict(self.defaults)
+            # Delta rosters carry these two beside the layout's own columns.
+            for passthrough in ("action", "termination_date"):
+                if passthrough in raw:
+                    base[passthrough] = raw[passthrough].strip()
             for source, target in self.columns.items():
                 value = self._convert(target, raw.get(source, ""))
                 if value or target not in base:

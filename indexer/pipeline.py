@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from app.engines.base import Engine
+from indexer.delta import apply_delta
 from indexer.documents import documents_from_sorted
 from indexer.enrich import enrich
 from indexer.geocode import Locate
@@ -17,7 +18,14 @@ from indexer.records import ImportSummary, RowError
 from indexer.sources.csv_roster import open_roster
 from indexer.sources.plannet import read_plannet
 from indexer.sources.xlsx_roster import read_xlsx_rows, xlsx_header
-from indexer.staging import SourceFiles, external_sort, record_key, tagged, without_duplicates
+from indexer.staging import (
+    SourceFiles,
+    current,
+    external_sort,
+    record_key,
+    tagged,
+    without_duplicates,
+)
 from indexer.validate import validate_rows
 
 log = logging.getLogger(__name__)
@@ -64,14 +72,6 @@ def staged_records(
     yield from without_duplicates(ordered, summary.errors, rejected)
     summary.rows_rejected = len(rejected)
     summary.rows_imported = summary.rows_read - summary.rows_rejected
-
-
-def current(records: Iterable[dict], today: str) -> Iterator[dict]:
-    """Records not terminated as of `today` (ISO date)."""
-    for record in records:
-        ends = record.get("terminated_on")
-        if ends is None or ends > today:
-            yield record
 
 
 class Collected:
@@ -150,6 +150,7 @@ def import_roster(
     layout: Layout | None = None,
     source: str = DEFAULT_SOURCE,
     sources_dir: str | Path | None = None,
+    mode: str = "full",
 ) -> ImportSummary:
     """Make a roster the whole of its source, and publish the directory of all sources.
 
@@ -160,6 +161,15 @@ def import_roster(
     """
     summary = ImportSummary(source=str(path))
     rows = roster_rows(path, layout)
+    if mode == "delta":
+        if sources_dir is None:
+            raise ValueError("a delta needs the directory's kept sources (sources_dir)")
+        summary.changes = apply_delta(
+            engine, rows, sources_dir, source, summary, locate=locate, layout=layout
+        )
+        summary.generation = engine.health()["generation"]
+        log.info("delta %s (source %s): %s", path, source, summary.changes)
+        return summary
     with tempfile.TemporaryDirectory(prefix="pd-import-") as work:
         sources = SourceFiles(sources_dir if sources_dir is not None else Path(work) / "sources")
         staged = sources.staged(source)

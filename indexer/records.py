@@ -28,6 +28,7 @@ class ImportSummary:
     locations: int = 0
     generation: str | None = None
     errors: list[RowError] = field(default_factory=list)
+    changes: dict[str, int] | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -38,4 +39,5 @@ class ImportSummary:
             "providers": self.providers,
             "locations": self.locations,
             "generation": self.generation,
+            "changes": self.changes,
         }

@@ -74,6 +74,14 @@ def without_duplicates(
         yield record
 
 
+def current(records: Iterable[dict], today: str) -> Iterator[dict]:
+    """Records not terminated as of `today` (ISO date)."""
+    for record in records:
+        ends = record.get("terminated_on")
+        if ends is None or ends > today:
+            yield record
+
+
 def tagged(source: str, records: Iterable[dict]) -> Iterator[dict]:
     """Records marked with the source they come from."""
     for record in records:

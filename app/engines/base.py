@@ -88,6 +88,11 @@ class Engine(abc.ABC):
         """{engine, generation, providers, locations}; raises EngineUnavailable."""
 
     @abc.abstractmethod
+    def apply_changes(self, upserts: Iterable[dict], deletions: Iterable[str]) -> dict:
+        """Change the live generation in place: replace or add these providers' documents and
+        remove these NPIs, all at once. Returns {"upserted", "deleted"} counts."""
+
+    @abc.abstractmethod
     def remove_unpublished(self) -> int:
         """Delete generations left half-built by an import that died; returns how many."""
 

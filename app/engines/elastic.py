@@ -151,6 +151,43 @@ class ElasticEngine(Engine):
         found = self.client.indices.get(index=f"{self.alias}-*", expand_wildcards="open").body
         return sorted(found, reverse=True)
 
+    def apply_changes(self, upserts: Iterable[dict], deletions: Iterable[str]) -> dict:
+        live = self._call(self.live_indices)
+        if not live:
+            raise EngineUnavailable("the directory has not been built yet")
+        index = live[0]
+        names: dict[str, str] = {}
+        actions = [
+            {"_op_type": "index", "_index": index, "_id": doc["npi"], "_source": to_source(doc)}
+            for doc in plan_names_of(upserts, names)
+        ]
+        actions += [{"_op_type": "delete", "_index": index, "_id": npi} for npi in deletions]
+        upserted = deleted = 0
+        failures = []
+        for ok, item in streaming_bulk(
+            self.client,
+            actions,
+            max_retries=BULK_RETRIES,
+            initial_backoff=0.5,
+            raise_on_error=False,
+            raise_on_exception=True,
+        ):
+            op, result = next(iter(item.items()))
+            if ok:
+                upserted += op == "index"
+                deleted += op == "delete" and result.get("result") == "deleted"
+            elif not (op == "delete" and result.get("status") == 404):
+                failures.append(item)
+        self.client.indices.refresh(index=index)
+        if names:
+            mapping = self.client.indices.get_mapping(index=index)
+            known = mapping[index]["mappings"].get("_meta", {}).get("plan_names", {})
+            self.client.indices.put_mapping(index=index, meta={"plan_names": {**names, **known}})
+            self._plan_names = None
+        if failures:
+            raise GenerationFailed(f"{len(failures)} change(s) failed: {json.dumps(failures[:3])}")
+        return {"upserted": upserted, "deleted": deleted}
+
     def remove_unpublished(self) -> int:
         try:
             live = set(self.live_indices())

@@ -99,6 +99,84 @@ def _placeholders(prefix: str, values, params: dict) -> str:
     return ", ".join(names)
 
 
+def _insert_document(db: sqlite3.Connection, doc: dict) -> None:
+    stored = {k: v for k, v in doc.items() if k not in INTERNAL_FIELDS}
+    # The provider's filter columns, kept on the provider and copied onto each location.
+    filters = (
+        doc["npi"],
+        doc["entity_type"],
+        doc["gender"],
+        int(doc["pcp"]),
+        doc["age_min"],
+        doc["age_max"],
+        doc["medical_group"],
+    )
+    pid = db.execute(
+        "INSERT INTO providers(npi, entity_type, gender, pcp, age_min, age_max,"
+        " medical_group, sort_name) VALUES (?,?,?,?,?,?,?,?)",
+        (*filters, doc["sort_name"]),
+    ).lastrowid
+    db.execute(
+        "INSERT INTO provider_docs VALUES (?, ?)", (pid, json.dumps(stored, separators=(",", ":")))
+    )
+    db.executemany(
+        "INSERT INTO provider_terms VALUES (?,?,?)",
+        [
+            (pid, name, value)
+            for name, source in PROVIDER_TERM_FIELDS.items()
+            for value in doc[source]
+        ],
+    )
+    db.execute("INSERT INTO provider_text(rowid, words) VALUES (?, ?)", (pid, doc["search_text"]))
+    for ord_, loc in enumerate(doc["locations"]):
+        lid = db.execute(
+            "INSERT INTO locations(provider_id, ord, lat, lon, x, y, z, city, zip,"
+            " telehealth, npi, entity_type, gender, pcp, age_min, age_max, medical_group)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                pid,
+                ord_,
+                loc["lat"],
+                loc["lon"],
+                *unit_vector(loc["lat"], loc["lon"]),
+                loc["city"],
+                loc["zip"],
+                int(loc["telehealth"]),
+                *filters,
+            ),
+        ).lastrowid
+        db.execute(
+            "INSERT INTO location_geo VALUES (?,?,?,?,?)",
+            (lid, loc["lat"], loc["lat"], loc["lon"], loc["lon"]),
+        )
+        terms = [(lid, "access", a) for a in loc["accessibility"]]
+        keys = dict.fromkeys(k for plan in loc["plans"] for k in plan_keys(plan))
+        terms.extend((lid, "plan_key", k) for k in keys)
+        db.executemany("INSERT INTO location_terms VALUES (?,?,?)", terms)
+        db.executemany(
+            "INSERT INTO location_plans VALUES (?,?,?,?,?)",
+            [(lid, p["plan"], pid, p["line_of_business"], p["accepting"]) for p in loc["plans"]],
+        )
+
+
+def _delete_provider(db: sqlite3.Connection, npi: str) -> bool:
+    row = db.execute("SELECT id FROM providers WHERE npi = ?", (npi,)).fetchone()
+    if row is None:
+        return False
+    (pid,) = row
+    lids = [lid for (lid,) in db.execute("SELECT id FROM locations WHERE provider_id = ?", (pid,))]
+    for lid in lids:
+        db.execute("DELETE FROM location_terms WHERE location_id = ?", (lid,))
+        db.execute("DELETE FROM location_plans WHERE location_id = ?", (lid,))
+        db.execute("DELETE FROM location_geo WHERE id = ?", (lid,))
+    db.execute("DELETE FROM locations WHERE provider_id = ?", (pid,))
+    db.execute("DELETE FROM provider_terms WHERE provider_id = ?", (pid,))
+    db.execute("DELETE FROM provider_text WHERE rowid = ?", (pid,))
+    db.execute("DELETE FROM provider_docs WHERE id = ?", (pid,))
+    db.execute("DELETE FROM providers WHERE id = ?", (pid,))
+    return True
+
+
 class EmbeddedWriter(GenerationWriter):
     def __init__(self, directory: Path):
         self.directory = directory
@@ -115,72 +193,8 @@ class EmbeddedWriter(GenerationWriter):
 
     def write(self, documents: Iterable[dict]) -> int:
         count = 0
-        db = self.db
         for doc in plan_names_of(documents, self.plan_names):
-            stored = {k: v for k, v in doc.items() if k not in INTERNAL_FIELDS}
-            # The provider's filter columns, kept on the provider and copied onto each location.
-            filters = (
-                doc["npi"],
-                doc["entity_type"],
-                doc["gender"],
-                int(doc["pcp"]),
-                doc["age_min"],
-                doc["age_max"],
-                doc["medical_group"],
-            )
-            cur = db.execute(
-                "INSERT INTO providers(npi, entity_type, gender, pcp, age_min, age_max,"
-                " medical_group, sort_name) VALUES (?,?,?,?,?,?,?,?)",
-                (*filters, doc["sort_name"]),
-            )
-            pid = cur.lastrowid
-            db.execute(
-                "INSERT INTO provider_docs VALUES (?, ?)",
-                (pid, json.dumps(stored, separators=(",", ":"))),
-            )
-            db.executemany(
-                "INSERT INTO provider_terms VALUES (?,?,?)",
-                [
-                    (pid, name, value)
-                    for name, source in PROVIDER_TERM_FIELDS.items()
-                    for value in doc[source]
-                ],
-            )
-            db.execute(
-                "INSERT INTO provider_text(rowid, words) VALUES (?, ?)", (pid, doc["search_text"])
-            )
-            for ord_, loc in enumerate(doc["locations"]):
-                lid = db.execute(
-                    "INSERT INTO locations(provider_id, ord, lat, lon, x, y, z, city, zip,"
-                    " telehealth, npi, entity_type, gender, pcp, age_min, age_max, medical_group)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        pid,
-                        ord_,
-                        loc["lat"],
-                        loc["lon"],
-                        *unit_vector(loc["lat"], loc["lon"]),
-                        loc["city"],
-                        loc["zip"],
-                        int(loc["telehealth"]),
-                        *filters,
-                    ),
-                ).lastrowid
-                db.execute(
-                    "INSERT INTO location_geo VALUES (?,?,?,?,?)",
-                    (lid, loc["lat"], loc["lat"], loc["lon"], loc["lon"]),
-                )
-                terms = [(lid, "access", a) for a in loc["accessibility"]]
-                keys = dict.fromkeys(k for plan in loc["plans"] for k in plan_keys(plan))
-                terms.extend((lid, "plan_key", k) for k in keys)
-                db.executemany("INSERT INTO location_terms VALUES (?,?,?)", terms)
-                db.executemany(
-                    "INSERT INTO location_plans VALUES (?,?,?,?,?)",
-                    [
-                        (lid, p["plan"], pid, p["line_of_business"], p["accepting"])
-                        for p in loc["plans"]
-                    ],
-                )
+            _insert_document(self.db, doc)
             count += 1
         self.written += count
         return count
@@ -228,10 +242,17 @@ class _Snapshot:
         # Map the file and keep a large page cache: searches jump around the whole file.
         self.db.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         self.db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        # Changes applied in place (deltas) lock the file for a moment: wait, do not fail.
+        self.db.execute("PRAGMA busy_timeout = 5000")
         self.generation = self.db.execute(
             "SELECT value FROM meta WHERE key = 'generation'"
         ).fetchone()[0]
-        self._vocabulary: list[str] | None = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Forget what was read from the file; called when another connection changed it."""
+        self.data_version = self.db.execute("PRAGMA data_version").fetchone()[0]
+        self._vocabulary = None
         row = self.db.execute("SELECT value FROM meta WHERE key = 'plan_names'").fetchone()
         self.plan_names = json.loads(row[0]) if row else {}
 
@@ -254,6 +275,34 @@ class EmbeddedEngine(Engine):
     # -- generations -------------------------------------------------------------------------
     def new_generation(self) -> EmbeddedWriter:
         return EmbeddedWriter(self.directory)
+
+    def apply_changes(self, upserts: Iterable[dict], deletions: Iterable[str]) -> dict:
+        if not self.live_path.exists():
+            raise EngineUnavailable("the directory has not been built yet")
+        db = sqlite3.connect(self.live_path, isolation_level=None, timeout=30)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            names = json.loads(
+                db.execute("SELECT value FROM meta WHERE key = 'plan_names'").fetchone()[0]
+            )
+            deleted = sum(_delete_provider(db, npi) for npi in deletions)
+            written = 0
+            for doc in plan_names_of(upserts, names):
+                _delete_provider(db, doc["npi"])
+                _insert_document(db, doc)
+                written += 1
+            db.execute(
+                "UPDATE meta SET value = ? WHERE key = 'plan_names'",
+                (json.dumps(names, sort_keys=True),),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        finally:
+            db.close()
+        return {"upserted": written, "deleted": deleted}
 
     def remove_unpublished(self) -> int:
         leftovers = list(self.directory.glob("directory-*.sqlite3.building"))
@@ -292,6 +341,8 @@ class EmbeddedEngine(Engine):
             except sqlite3.Error as exc:
                 raise EngineUnavailable(f"the directory file cannot be read: {exc}") from exc
             self._local.snapshot = snap
+        elif snap.db.execute("PRAGMA data_version").fetchone()[0] != snap.data_version:
+            snap.refresh()
         return snap
 
     def close(self) -> None:

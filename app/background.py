@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from flask import Flask, current_app
 
 from app.engines import get_engine
@@ -45,6 +46,12 @@ def celery_init_app(app: Flask) -> Celery:
         broker_connection_retry_on_startup=True,
         task_default_queue=app.config["PD_QUEUE"],
         include=["indexer.tasks"],
+        beat_schedule={
+            "expire-terminations": {
+                "task": "indexer.tasks.expire_terminations_job",
+                "schedule": crontab(hour=2, minute=0),
+            }
+        },
     )
     celery.set_default()
     app.extensions["celery"] = celery

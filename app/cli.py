@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from app.engines import get_engine
+from indexer.delta import expire_terminations, write_unverified
 from indexer.geocode import street_geocoder
 from indexer.import_jobs import DirectoryBusy
 from indexer.layout import LayoutError, load_layout
@@ -66,9 +67,16 @@ def _report(path, summary, engine, rejects: Path | None) -> None:
     show_default=True,
     help="Which source this roster replaces; the directory merges every source.",
 )
+@click.option(
+    "--mode",
+    type=click.Choice(["full", "delta"]),
+    default="full",
+    show_default=True,
+    help="full: the roster is the whole source; delta: rows add, change or terminate records.",
+)
 @with_appcontext
 def import_command(
-    roster: Path, rejects: Path | None, layout_name: str | None, source: str
+    roster: Path, rejects: Path | None, layout_name: str | None, source: str, mode: str
 ) -> None:
     """Import a roster (.csv, .xlsx, Plan-Net .json/.ndjson) as the whole of its source.
 
@@ -97,6 +105,10 @@ def import_command(
     except (RosterFormatError, LayoutError, DirectoryBusy) as exc:
         raise click.ClickException(f"{roster}: {exc}") from exc
     _report(roster, summary, engine, rejects)
+    if summary.changes:
+        click.echo(
+            "changes: " + ", ".join(f"{name} {count}" for name, count in summary.changes.items())
+        )
 
 
 @click.command("reindex")
@@ -112,6 +124,34 @@ def reindex_command() -> None:
         f"{summary.providers:,} providers at {summary.locations:,} locations; generation "
         f"{summary.generation} is live on {engine.name}"
     )
+
+
+@click.command("expire")
+@with_appcontext
+def expire_command() -> None:
+    """Take out of search the records whose termination date has come (run daily)."""
+    with current_app.extensions["pd_import_lock"].hold(f"cli-{os.getpid()}"):
+        changed = expire_terminations(get_engine(), sources_dir())
+    click.echo(f"{changed} provider(s) updated for terminations due by today")
+
+
+@click.command("unverified")
+@click.option("--days", default=90, show_default=True, type=click.IntRange(1, 3650))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to this CSV file instead of standard output.",
+)
+@with_appcontext
+def unverified_command(days: int, out: Path | None) -> None:
+    """Records not verified in the last DAYS days (No Surprises Act: every 90 days)."""
+    stream = open(out, "w", newline="", encoding="utf-8") if out else sys.stdout  # noqa: SIM115
+    try:
+        count = write_unverified(stream, sources_dir(), days)
+    finally:
+        if out:
+            stream.close()
+    click.echo(f"{count} record(s) not verified in {days} days", err=True)
 
 
 @click.command("indices")
@@ -158,6 +198,8 @@ def register(app: Flask) -> None:
     for command in (
         import_command,
         reindex_command,
+        expire_command,
+        unverified_command,
         indices_command,
         openapi_command,
         serve_command,

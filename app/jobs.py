@@ -17,6 +17,7 @@ class Job:
     filename: str
     upload_path: str
     layout: str | None = None
+    mode: str = "full"
     state: str = "queued"
     created_at: float = field(default_factory=time.time)
     started_at: float | None = None
@@ -27,6 +28,7 @@ class Job:
     rows_rejected: int = 0
     providers: int = 0
     generation: str | None = None
+    changes: dict | None = None
     error: str | None = None
 
     @staticmethod

@@ -7,6 +7,7 @@ providers touched are rewritten in the live directory. A termination dated in th
 record out of search when that day comes (`expire_terminations`, run daily).
 """
 
+import csv
 import heapq
 import itertools
 import json
@@ -242,3 +243,25 @@ def unverified(
                     (today - date.fromisoformat(verified)).days if verified else ""
                 ),
             }
+
+
+UNVERIFIED_COLUMNS = (
+    "source",
+    "npi",
+    "location_id",
+    "plan",
+    "plan_provider_id",
+    "last_verified",
+    "days_since_verified",
+)
+
+
+def write_unverified(stream, sources_dir: str | Path, days: int = 90) -> int:
+    """The verification report as CSV on `stream`; returns the number of records listed."""
+    writer = csv.DictWriter(stream, fieldnames=UNVERIFIED_COLUMNS)
+    writer.writeheader()
+    count = 0
+    for row in unverified(sources_dir, days):
+        writer.writerow(row)
+        count += 1
+    return count

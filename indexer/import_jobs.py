@@ -104,8 +104,9 @@ def run_import_job(
                 layout=layout,
                 source=job.source,
                 sources_dir=sources_dir,
+                mode=job.mode,
             )
-        except (RosterFormatError, LayoutError, UnicodeDecodeError) as exc:
+        except (RosterFormatError, LayoutError, UnicodeDecodeError, ValueError) as exc:
             store.update(job_id, state="failed", finished_at=time.time(), error=str(exc))
             return
         write_rejects(summary.errors, jobs_dir / f"{job_id}.rejects.csv")
@@ -118,5 +119,6 @@ def run_import_job(
             rows_rejected=summary.rows_rejected,
             providers=summary.providers,
             generation=summary.generation,
+            changes=summary.changes,
         )
         log.info("import job %s: generation %s live", job_id, summary.generation)

@@ -19,3 +19,20 @@ def import_roster_job(self, job_id: str) -> None:
     from app.background import run_job_here
 
     run_job_here(job_id)
+
+
+@shared_task(acks_late=True)
+def expire_terminations_job() -> int:
+    """Daily (Celery beat): take out of search the records whose termination date has come."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from app.engines import get_engine
+    from indexer.delta import expire_terminations
+
+    lock = current_app.extensions["pd_import_lock"]
+    with lock.hold("expire-terminations"):
+        return expire_terminations(
+            get_engine(), Path(current_app.config["PD_DATA_DIR"]) / "sources"
+        )

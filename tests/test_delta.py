@@ -156,3 +156,47 @@ def test_verification_report_lists_records_older_than_90_days(fresh_engine, tmp_
 def test_a_delta_needs_kept_sources(fresh_engine, tmp_path, mode):
     with pytest.raises(ValueError, match="sources"):
         import_roster(fresh_engine, group_roster(tmp_path), mode=mode)
+
+
+def test_delta_upload_and_report_over_http(fresh_config, tmp_path):
+    import io
+    import time
+
+    from app import create_app
+    from tests.conftest import IMPORTER_KEY
+
+    client = create_app(fresh_config).test_client()
+    staff = {"Authorization": f"Bearer {IMPORTER_KEY}"}
+
+    def run(path, **form):
+        data = {"file": (io.BytesIO(path.read_bytes()), path.name), **form}
+        url = client.post("/v1/imports", data=data, headers=staff).headers["Location"]
+        for _ in range(200):
+            job = client.get(url, headers=staff).json
+            if job["state"] in ("succeeded", "failed"):
+                return job
+            time.sleep(0.05)
+        raise AssertionError(job)
+
+    assert run(group_roster(tmp_path), source="group")["state"] == "succeeded"
+    delta = write(
+        tmp_path / "delta.csv",
+        HEADER + ",action,termination_date",
+        [f"1245319599,,,,,L2,,sunrise-medi-cal,,,,,,,terminate,{TODAY}"],
+    )
+    job = run(delta, source="group", mode="delta")
+    assert job["state"] == "succeeded", job
+    assert job["changes"]["terminate"] == 1 and job["mode"] == "delta"
+    assert client.get("/v1/providers/1245319599").status_code == 404
+    report = client.get("/v1/reports/unverified?days=90", headers=staff)
+    assert report.status_code == 200
+    assert report.headers["X-Total-Count"] == "1"
+    assert "bluewave-ppo" in report.get_data(as_text=True)
+    assert client.get("/v1/reports/unverified").status_code == 401
+    assert client.get("/v1/reports/unverified?days=0", headers=staff).status_code == 400
+    bad_mode = client.post(
+        "/v1/imports",
+        data={"file": (io.BytesIO(b"npi\n"), "r.csv"), "mode": "sometimes"},
+        headers=staff,
+    )
+    assert bad_mode.status_code == 400 and "mode" in bad_mode.json["error"]["fields"]

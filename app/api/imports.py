@@ -25,6 +25,9 @@ class ImportForm(Schema):
     layout = fields.String(
         validate=validate.OneOf(sorted(shipped_layouts()), error="unknown layout; one of {choices}")
     )
+    mode = fields.String(
+        load_default="full", validate=validate.OneOf(("full", "delta"), error="full or delta")
+    )
     source = fields.String(
         load_default="roster",
         validate=validate.Regexp(
@@ -41,6 +44,8 @@ def present_job(job: Job) -> dict:
         "source": job.source,
         "filename": job.filename,
         "layout": job.layout,
+        "mode": job.mode,
+        "changes": job.changes,
         "progress": {
             "rows_read": job.rows_read,
             "rows_imported": job.rows_imported,
@@ -86,6 +91,7 @@ def create_import():
     uploads = current_app.extensions["pd_uploads_dir"]
     uploads.mkdir(parents=True, exist_ok=True)
     job = Job.new(form["source"], _safe_name(upload.filename), uploads, form.get("layout"))
+    job.mode = form["mode"]
     upload.save(job.upload_path)
     background.job_store().save(job)
     background.submit(job.id)

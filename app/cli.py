@@ -1,5 +1,6 @@
 """`provider-directory` commands: import, reindex, indices, serve, openapi. Never interactive."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -83,16 +84,10 @@ def import_command(
     The directory of all sources is rebuilt beside the live one and swapped in when complete.
     """
     engine = get_engine()
-
-    def progress(summary):
-        click.echo(
-            f"  {summary.rows_read:>9,} rows read, {summary.rows_rejected:,} rejected", err=True
-        )
-
     lock = current_app.extensions["pd_import_lock"]
     try:
         layout = load_layout(layout_name) if layout_name else None
-        with lock.hold(f"cli-{os.getpid()}"):
+        with lock.hold(f"cli-{os.getpid()}"), _progress_bar(roster) as progress:
             summary = import_roster(
                 engine,
                 roster,
@@ -109,6 +104,28 @@ def import_command(
         click.echo(
             "changes: " + ", ".join(f"{name} {count}" for name, count in summary.changes.items())
         )
+
+
+@contextlib.contextmanager
+def _progress_bar(roster: Path):
+    """A progress bar over the roster's rows (counted up front for CSV), on standard error."""
+    total = None
+    if roster.suffix.lower() == ".csv":
+        with open(roster, "rb") as fh:
+            total = max(0, sum(1 for _ in fh) - 1)
+    with click.progressbar(
+        length=total, label="importing", file=sys.stderr, show_pos=True, item_show_func=None
+    ) as bar:
+        done = 0
+
+        def progress(summary) -> None:
+            nonlocal done
+            bar.update(summary.rows_read - done)
+            done = summary.rows_read
+
+        yield progress
+        if total is not None:
+            bar.update(max(0, total - done))
 
 
 @click.command("reindex")

@@ -1,10 +1,14 @@
 """Roster file -> validated, enriched records -> provider documents -> a new live generation."""
 
+import collections
 import csv
 import dataclasses
+import itertools
 import logging
+import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -34,6 +38,65 @@ Progress = Callable[[ImportSummary], None]
 DEFAULT_SOURCE = "roster"
 
 
+def import_workers() -> int:
+    """Processes that check rows in parallel: PD_IMPORT_WORKERS, else one per core."""
+    return int(os.environ.get("PD_IMPORT_WORKERS") or os.cpu_count() or 1)
+
+
+CHECK_CHUNK = 2000
+
+
+def _check_chunk(
+    chunk: list[tuple[int, dict[str, str] | list[RowError]]], locate: Locate | None = None
+) -> list[tuple[int, dict | None, list[RowError]]]:
+    """Validate and enrich a chunk of rows (run in a worker process for large rosters)."""
+    checked = []
+    for line, record, errors in validate_rows(chunk):
+        if record is not None:
+            errors = enrich(record, locate)
+        checked.append((line, record, errors))
+    return checked
+
+
+def _chunks(rows: Iterable, size: int) -> Iterator[list]:
+    source = iter(rows)
+    while chunk := list(itertools.islice(source, size)):
+        yield chunk
+
+
+def _checked_rows(
+    rows: Iterable[tuple[int, dict[str, str] | list[RowError]]],
+    locate: Locate | None,
+    workers: int,
+) -> Iterator[tuple[int, dict | None, list[RowError]]]:
+    """Checked rows in roster order. Validation is most of an import's CPU, so with more than one
+    worker, chunks are checked in parallel processes, a bounded number in flight."""
+    chunks = _chunks(rows, CHECK_CHUNK)
+    first = next(chunks, None)
+    if first is None:
+        return
+    if workers <= 1 or locate is not None or len(first) < CHECK_CHUNK:
+        yield from _check_chunk(first, locate)
+        for chunk in chunks:
+            yield from _check_chunk(chunk, locate)
+        return
+    try:
+        pool = ProcessPoolExecutor(max_workers=workers)
+    except (OSError, ValueError, AssertionError):  # e.g. inside a daemonic worker process
+        pool = None
+    if pool is None:
+        yield from _checked_rows(itertools.chain(first, *chunks), locate, 1)
+        return
+    with pool:
+        pending = collections.deque([pool.submit(_check_chunk, first)])
+        for chunk in chunks:
+            pending.append(pool.submit(_check_chunk, chunk))
+            if len(pending) >= 2 * workers:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
 def validated_records(
     rows: Iterable[tuple[int, dict[str, str] | list[RowError]]],
     summary: ImportSummary,
@@ -41,12 +104,11 @@ def validated_records(
     progress: Progress | None = None,
     every: int = 1000,
     locate: Locate | None = None,
+    workers: int = 1,
 ) -> Iterator[dict]:
     """Records of the good rows, enriched; bad rows go into the summary with their reasons."""
-    for line, record, errors in validate_rows(rows):
+    for line, record, errors in _checked_rows(rows, locate, workers):
         summary.rows_read += 1
-        if record is not None:
-            errors = enrich(record, locate)
         if progress and summary.rows_read % every == 0:
             summary.rows_rejected = len(rejected_lines)
             progress(summary)
@@ -63,11 +125,12 @@ def staged_records(
     workdir: str,
     progress: Progress | None = None,
     locate: Locate | None = None,
+    workers: int = 1,
 ) -> Iterator[dict]:
     """A roster's good records in key order, duplicates rejected; the summary's counts are final
     once this is exhausted."""
     rejected: set[int] = set()
-    good = validated_records(rows, summary, rejected, progress, locate=locate)
+    good = validated_records(rows, summary, rejected, progress, locate=locate, workers=workers)
     ordered = external_sort(good, key=lambda r: (*record_key(r), r["line"]), workdir=workdir)
     yield from without_duplicates(ordered, summary.errors, rejected)
     summary.rows_rejected = len(rejected)
@@ -174,7 +237,9 @@ def import_roster(
         sources = SourceFiles(sources_dir if sources_dir is not None else Path(work) / "sources")
         staged = sources.staged(source)
         try:
-            fresh = sources.write(staged, staged_records(rows, summary, work, progress, locate))
+            fresh = sources.write(
+                staged, staged_records(rows, summary, work, progress, locate, import_workers())
+            )
             merged = current(sources.merged(replace={source: fresh}), date.today().isoformat())
             summary.generation = _publish(engine, _counted(documents_from_sorted(merged), summary))
         except BaseException:

@@ -20,9 +20,9 @@ from pathlib import Path
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from indexer.sources.csv_roster import REQUIRED_COLUMNS, RosterFormatError
-from indexer.validate import LIST_SEPARATOR, RosterRowSchema
+from indexer.validate import LIST_SEPARATOR, ROSTER_COLUMNS
 
-CANONICAL_COLUMNS = tuple(RosterRowSchema().fields)
+CANONICAL_COLUMNS = ROSTER_COLUMNS
 PLAN_COLUMNS = (
     "plan",
     "plan_name",

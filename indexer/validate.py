@@ -232,6 +232,8 @@ class RosterRowSchema(Schema):
 
 
 _schema = RosterRowSchema()
+# The roster layout's columns, in the order the README documents them.
+ROSTER_COLUMNS = tuple(RosterRowSchema._declared_fields)
 
 
 def validate_rows(

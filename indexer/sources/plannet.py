@@ -53,46 +53,9 @@ from pathlib import Path
 from indexer.records import RowError
 from indexer.sources.csv_roster import RosterFormatError
 from indexer.text import fold
+from indexer.validate import ROSTER_COLUMNS
 
-CANONICAL_COLUMNS = (
-    "npi",
-    "entity_type",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "organization_name",
-    "credentials",
-    "gender",
-    "taxonomy_codes",
-    "age_min",
-    "age_max",
-    "languages",
-    "staff_languages",
-    "board_certifications",
-    "hospital_affiliations",
-    "medical_group",
-    "license",
-    "location_id",
-    "location_name",
-    "address",
-    "city",
-    "state",
-    "zip",
-    "phone",
-    "hours",
-    "accessibility",
-    "telehealth",
-    "latitude",
-    "longitude",
-    "plan",
-    "plan_name",
-    "line_of_business",
-    "plan_provider_id",
-    "accepting_new_patients",
-    "panel_capacity",
-    "last_updated",
-    "last_verified",
-)
+CANONICAL_COLUMNS = ROSTER_COLUMNS
 
 PLANNET = "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/"
 NEWPATIENTS = PLANNET + "newpatients"

@@ -6,6 +6,7 @@ import pytest
 
 from app import create_app
 from app.engines import create_engine
+from app.engines.base import GenerationFailed
 from indexer.pipeline import import_roster
 from tests.conftest import FIXTURE_ROSTER
 
@@ -91,6 +92,28 @@ def test_a_document_the_engine_rejects_fails_the_whole_generation(fresh_engine, 
         generation.publish(expected=written)
     assert live_state(fresh_engine) == before
     assert [g for g in fresh_engine.generations() if not g.get("live")] == []
+
+
+def test_every_failed_bulk_item_is_reported(es_client, tmp_path, caplog):
+    from app.engines import create_engine
+    from tests.conftest import TEST_PREFIX, engine_config
+
+    fresh_engine = create_engine(
+        engine_config("elasticsearch", tmp_path, prefix=f"{TEST_PREFIX}bulk-")
+    )
+    import_roster(fresh_engine, small_roster(tmp_path))
+    docs = [fresh_engine.get(h.doc["npi"]) for h in fresh_engine.search(_all_query()).hits]
+    good = [{**d, "search_text": "a", "name_text": "a"} for d in docs]
+    bad = [{**d, "age_min": "young"} for d in good[:3]]
+    with pytest.raises(GenerationFailed) as failed, fresh_engine.new_generation() as generation:
+        generation.write(good[3:] + bad)
+    assert "3 document(s) failed" in str(failed.value)
+    reported = [r.getMessage() for r in caplog.records if "failed to index" in r.getMessage()]
+    assert len(reported) == 3
+    assert all("'status': 400" in line for line in reported)
+    assert {d["npi"] for d in bad} == {
+        npi for line in reported for npi in [line.split("'npi': '")[1][:10]]
+    }
 
 
 def test_readers_keep_serving_while_a_new_generation_is_built(fresh_engine, tmp_path):

@@ -92,14 +92,21 @@ class ElasticWriter(GenerationWriter):
         ):
             if ok:
                 written += 1
-            elif len(self.failures) < MAX_REPORTED_FAILURES:
-                self.failures.append(item)
-            else:
-                self.failures.append({})
+                continue
+            # Every failed item is reported: which provider, the status and Elasticsearch's reason.
+            result = next(iter(item.values()))
+            error = result.get("error")
+            failure = {
+                "npi": result.get("_id"),
+                "status": result.get("status"),
+                "reason": error.get("reason") if isinstance(error, dict) else str(error),
+            }
+            log.warning("document failed to index: %s", failure)
+            self.failures.append(failure)
         if self.failures:
             raise GenerationFailed(
-                f"{len(self.failures)} document(s) failed to index; first: "
-                + json.dumps([f for f in self.failures if f][:3])
+                f"{len(self.failures)} document(s) failed to index (after retries on 429); "
+                f"first: {json.dumps(self.failures[:MAX_REPORTED_FAILURES])}"
             )
         return written
 

@@ -35,7 +35,8 @@ answering() { curl -fsS --max-time 2 "$URL" >/dev/null 2>&1; }
 fetch_tarball() {
   [ -f "$TARBALL" ] && return 0
   local work; work=$(mktemp -d)
-  trap 'rm -rf "$work"' RETURN
+  # A RETURN trap outlives the function in bash, so clear it as it fires.
+  trap 'rm -rf "$work"; trap - RETURN' RETURN
   log "fetching Elasticsearch ${ES_VERSION} from the npm registry (five parts)"
   local i
   for i in 1 2 3 4 5; do

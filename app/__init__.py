@@ -12,7 +12,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Application factory: configuration from the environment, then `config` on top."""
     from app import auth, background, cli, errors, limits
     from app import config as settings
-    from app.api import imports, providers, reports
+    from app.api import imports, match, providers, reports
     from app.engines import init_app as init_engine
 
     app = Flask(__name__)
@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(providers.bp)
     app.register_blueprint(imports.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(match.bp)
     limits.limit_public(app, providers.bp)
     cli.register(app)
 

@@ -1,4 +1,5 @@
-"""Where import jobs run: Celery workers when a broker is configured, a thread in-process otherwise.
+"""Where background jobs (imports, assignments) run: Celery workers when a broker is configured,
+a thread in-process otherwise.
 
 Celery the Flask way: a task class that runs inside the app context; task modules use
 @shared_task and never import the app.
@@ -13,7 +14,7 @@ from celery.schedules import crontab
 from flask import Flask, current_app
 
 from app.engines import get_engine
-from app.jobs import FileJobStore, JobStore, RedisJobStore
+from app.jobs import AssignmentJob, FileJobStore, JobStore, RedisJobStore
 from indexer.import_jobs import FileLock, RedisLock, run_import_job
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def celery_init_app(app: Flask) -> Celery:
         },
         broker_connection_retry_on_startup=True,
         task_default_queue=app.config["PD_QUEUE"],
-        include=["indexer.tasks"],
+        include=["indexer.tasks", "app.match.tasks"],
         beat_schedule={
             "expire-terminations": {
                 "task": "indexer.tasks.expire_terminations_job",
@@ -62,6 +63,7 @@ def init_app(app: Flask) -> None:
     data_dir = Path(app.config["PD_DATA_DIR"])
     app.extensions["pd_jobs_dir"] = data_dir / "jobs"
     app.extensions["pd_uploads_dir"] = data_dir / "uploads"
+    app.extensions["pd_assignments_dir"] = data_dir / "assignments"
     redis_url = app.config.get("PD_REDIS_URL") or app.config.get("PD_BROKER_URL")
     if redis_url:
         import redis
@@ -69,11 +71,17 @@ def init_app(app: Flask) -> None:
         client = redis.Redis.from_url(redis_url)
         prefix = app.config["PD_INDEX_PREFIX"]
         app.extensions["pd_job_store"] = RedisJobStore(client, prefix=prefix)
+        app.extensions["pd_assignment_store"] = RedisJobStore(
+            client, prefix=prefix, kind=AssignmentJob, namespace="assignment"
+        )
         app.extensions["pd_import_lock"] = RedisLock(
             client, f"{prefix}lock:directory", int(app.config["PD_VISIBILITY_TIMEOUT"])
         )
     else:
         app.extensions["pd_job_store"] = FileJobStore(data_dir / "jobs")
+        app.extensions["pd_assignment_store"] = FileJobStore(
+            data_dir / "assignments", kind=AssignmentJob
+        )
         app.extensions["pd_import_lock"] = FileLock(data_dir / "import.lock")
     if app.config.get("PD_BROKER_URL"):
         celery_init_app(app)
@@ -81,6 +89,10 @@ def init_app(app: Flask) -> None:
 
 def job_store() -> JobStore:
     return current_app.extensions["pd_job_store"]
+
+
+def assignment_store() -> JobStore:
+    return current_app.extensions["pd_assignment_store"]
 
 
 def run_job_here(job_id: str) -> None:
@@ -98,20 +110,31 @@ def run_job_here(job_id: str) -> None:
 
 
 def submit(job_id: str) -> None:
-    """Queue the job on Celery, or with no broker start it on a thread of this process."""
+    """Queue an import job on Celery, or with no broker run it on a thread of this process."""
+    from indexer.tasks import import_roster_job
+
+    _dispatch(import_roster_job, run_job_here, job_store, job_id, "import")
+
+
+def submit_assignment(job_id: str) -> None:
+    """Queue an assignment job on Celery, or with no broker run it on a thread of this process."""
+    from app.match.tasks import assign_members_job, run_assignment_here
+
+    _dispatch(assign_members_job, run_assignment_here, assignment_store, job_id, "assignment")
+
+
+def _dispatch(task, run_here, store, job_id: str, kind: str) -> None:
     app = current_app._get_current_object()
     if "celery" in app.extensions:
-        from indexer.tasks import import_roster_job
-
-        import_roster_job.delay(job_id)
+        task.delay(job_id)
         return
 
     def work():
         with app.app_context():
             try:
-                run_job_here(job_id)
+                run_here(job_id)
             except Exception:
-                log.exception("import job %s failed", job_id)
-                job_store().update(job_id, state="failed", error="the import failed unexpectedly")
+                log.exception("%s job %s failed", kind, job_id)
+                store().update(job_id, state="failed", error=f"the {kind} failed unexpectedly")
 
-    threading.Thread(target=work, name=f"import-{job_id}", daemon=True).start()
+    threading.Thread(target=work, name=f"{kind}-{job_id}", daemon=True).start()

@@ -11,9 +11,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from app.config import street_geocoder_from
 from app.engines import get_engine
 from indexer.delta import expire_terminations, write_unverified
-from indexer.geocode import street_geocoder
 from indexer.import_jobs import DirectoryBusy
 from indexer.layout import LayoutError, load_layout
 from indexer.pipeline import DEFAULT_SOURCE, import_roster, rebuild, write_rejects
@@ -27,11 +27,7 @@ def sources_dir() -> Path:
 
 
 def _locate():
-    config = current_app.config
-    options = {"user_agent": config["PD_GEOCODER_USER_AGENT"]}
-    if config["PD_GEOCODER_DOMAIN"]:
-        options["domain"] = config["PD_GEOCODER_DOMAIN"]
-    return street_geocoder(config["PD_GEOCODER"], **options)
+    return street_geocoder_from(current_app.config)
 
 
 def _report(path, summary, engine, rejects: Path | None) -> None:

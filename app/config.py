@@ -1,6 +1,10 @@
 """Configuration from the environment; every variable is listed in the README."""
 
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from indexer.geocode import Locate
 
 DEFAULTS = {
     "ELASTICSEARCH_URL": None,
@@ -20,6 +24,7 @@ DEFAULTS = {
     "PD_GEOCODER": None,
     "PD_GEOCODER_USER_AGENT": "provider-directory",
     "PD_GEOCODER_DOMAIN": None,
+    "PD_MATCH_RULES": None,
 }
 
 
@@ -32,3 +37,13 @@ def from_environment(environ=os.environ) -> dict:
             continue
         config[key] = type(default)(raw) if isinstance(default, int | float) else raw
     return config
+
+
+def street_geocoder_from(config) -> "Locate | None":
+    """The optional street geocoder the configuration names (PD_GEOCODER…), or None."""
+    from indexer.geocode import street_geocoder
+
+    options = {"user_agent": config["PD_GEOCODER_USER_AGENT"]}
+    if config["PD_GEOCODER_DOMAIN"]:
+        options["domain"] = config["PD_GEOCODER_DOMAIN"]
+    return street_geocoder(config["PD_GEOCODER"], **options)

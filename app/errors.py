@@ -26,13 +26,19 @@ def envelope(status: int, code: str, message: str, fields: dict | None = None):
     return response
 
 
-def _flatten(messages) -> dict[str, list[str]]:
+def _flatten(messages, parent: str = "") -> dict[str, list[str]]:
+    """Nested marshmallow messages -> {"field": [...]}, naming nested fields `a[0].b`."""
     flat: dict[str, list[str]] = {}
     for name, value in messages.items():
-        if isinstance(value, dict):
-            flat[str(name)] = [m for ms in value.values() for m in ms]
+        if isinstance(name, int):
+            path = parent if not isinstance(value, dict) else f"{parent}[{name}]"
         else:
-            flat[str(name)] = list(value)
+            path = f"{parent}.{name}" if parent else str(name)
+        if isinstance(value, dict):
+            for key, found in _flatten(value, path).items():
+                flat.setdefault(key, []).extend(found)
+        else:
+            flat.setdefault(path, []).extend(value if isinstance(value, list) else [value])
     return flat
 
 

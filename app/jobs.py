@@ -1,4 +1,5 @@
-"""Import jobs: state and progress, kept in Redis (shared by workers) or in files (no server)."""
+"""Background jobs (imports, assignments): state and progress, kept in Redis (shared by workers)
+or in files (no server)."""
 
 import json
 import os
@@ -44,11 +45,40 @@ class Job:
         )
 
 
-_FIELDS = {f.name for f in fields(Job)}
+@dataclass
+class AssignmentJob:
+    """A batch auto-assignment: members read, assigned, left unassigned, rejected."""
+
+    id: str
+    filename: str
+    upload_path: str
+    state: str = "queued"
+    created_at: float = field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+    attempts: int = 0
+    rows_read: int = 0
+    members_scored: int = 0
+    members_assigned: int = 0
+    members_unassigned: int = 0
+    rows_rejected: int = 0
+    total_cost: int | None = None
+    rules_version: str | None = None
+    error: str | None = None
+
+    @staticmethod
+    def new(filename: str, upload_dir: Path) -> "AssignmentJob":
+        job_id = uuid.uuid4().hex
+        return AssignmentJob(
+            id=job_id, filename=filename, upload_path=str(upload_dir / f"{job_id}.csv")
+        )
 
 
 class JobStore:
-    """Where jobs live. Both kinds store a job as one JSON value under its id."""
+    """Where jobs of one kind live. Both stores keep a job as one JSON value under its id."""
+
+    kind: type = Job
+    namespace: str = "job"
 
     def save(self, job: Job) -> None:
         raise NotImplementedError
@@ -65,28 +95,29 @@ class JobStore:
         self.save(job)
         return job
 
-    @staticmethod
-    def _load(raw: str | bytes | None) -> Job | None:
+    def _load(self, raw: str | bytes | None):
         if raw is None:
             return None
         data = json.loads(raw)
-        return Job(**{k: v for k, v in data.items() if k in _FIELDS})
+        known = {f.name for f in fields(self.kind)}
+        return self.kind(**{k: v for k, v in data.items() if k in known})
 
 
 class FileJobStore(JobStore):
-    def __init__(self, directory: str | Path):
+    def __init__(self, directory: str | Path, kind: type = Job):
+        self.kind = kind
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
 
     def _path(self, job_id: str) -> Path:
         return self.directory / f"{job_id}.json"
 
-    def save(self, job: Job) -> None:
+    def save(self, job) -> None:
         tmp = self._path(job.id).with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(asdict(job)), encoding="utf-8")
         os.replace(tmp, self._path(job.id))
 
-    def get(self, job_id: str) -> Job | None:
+    def get(self, job_id: str):
         try:
             return self._load(self._path(job_id).read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -96,12 +127,17 @@ class FileJobStore(JobStore):
 class RedisJobStore(JobStore):
     TTL_SECONDS = 30 * 24 * 3600
 
-    def __init__(self, client, prefix: str = "pd:"):
+    def __init__(self, client, prefix: str = "pd:", kind: type = Job, namespace: str = "job"):
         self.client = client
         self.prefix = prefix
+        self.kind = kind
+        self.namespace = namespace
 
-    def save(self, job: Job) -> None:
-        self.client.set(f"{self.prefix}job:{job.id}", json.dumps(asdict(job)), ex=self.TTL_SECONDS)
+    def _key(self, job_id: str) -> str:
+        return f"{self.prefix}{self.namespace}:{job_id}"
 
-    def get(self, job_id: str) -> Job | None:
-        return self._load(self.client.get(f"{self.prefix}job:{job_id}"))
+    def save(self, job) -> None:
+        self.client.set(self._key(job.id), json.dumps(asdict(job)), ex=self.TTL_SECONDS)
+
+    def get(self, job_id: str):
+        return self._load(self.client.get(self._key(job_id)))

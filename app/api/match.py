@@ -1,0 +1,260 @@
+"""Staff matching: POST /v1/match (one member), /v1/assignments (a batch job), /v1/adequacy.
+
+Member data arrives in the body, never the query string, and is never logged.
+"""
+
+import csv
+import io
+import re
+import time
+from pathlib import Path
+
+from flask import Blueprint, current_app, jsonify, send_file, url_for
+from flask import request as http_request
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from app import background
+from app.api.imports import _safe_name
+from app.auth import require_role
+from app.config import street_geocoder_from
+from app.engines import get_engine
+from app.errors import APIError
+from app.jobs import AssignmentJob
+from app.match.adequacy import MemberPoint, adequacy_report
+from app.match.batch import result_paths
+from app.match.match import match_member
+from app.match.member import MAX_DISTANCE_MILES, MatchRequestSchema, parse_home
+from app.match.rules import load_rules
+from app.match.tasks import run_assignment_here  # noqa: F401 - registers the task module
+from indexer.validate import LINES_OF_BUSINESS, PLAN_CODE
+
+bp = Blueprint("match", __name__, url_prefix="/v1")
+MAX_ADEQUACY_POINTS = 200_000
+
+
+def _locate():
+    """The street geocoder for member addresses, built once per app (None when not configured)."""
+    if "pd_locate" not in current_app.extensions:
+        current_app.extensions["pd_locate"] = street_geocoder_from(current_app.config)
+    return current_app.extensions["pd_locate"]
+
+
+def _rules():
+    return load_rules(current_app.config.get("PD_MATCH_RULES"))
+
+
+def _json_body() -> dict:
+    body = http_request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise APIError(
+            400, "invalid_body", "send the member as a JSON object (Content-Type: application/json)"
+        )
+    return body
+
+
+@bp.post("/match")
+@require_role("enrollment")
+def match():
+    member, choices = MatchRequestSchema(locate=_locate()).load(_json_body())
+    return jsonify(match_member(get_engine(), member, _rules(), choices))
+
+
+def present_assignment(job: AssignmentJob) -> dict:
+    finished = job.finished_at or (time.time() if job.started_at else None)
+    body = {
+        "id": job.id,
+        "state": job.state,
+        "filename": job.filename,
+        "rules_version": job.rules_version,
+        "progress": {
+            "rows_read": job.rows_read,
+            "members_scored": job.members_scored,
+            "members_assigned": job.members_assigned,
+            "members_unassigned": job.members_unassigned,
+            "rows_rejected": job.rows_rejected,
+        },
+        "total_cost": job.total_cost,
+        "attempts": job.attempts,
+        "timing": {
+            "created_at": job.created_at,
+            "started_at": job.started_at,
+            "finished_at": job.finished_at,
+            "seconds": round(finished - job.started_at, 3) if job.started_at else None,
+        },
+        "error": job.error,
+        "links": {"self": url_for("match.get_assignment", job_id=job.id)},
+    }
+    if job.state == "succeeded":
+        body["links"]["result"] = url_for("match.get_assignment_result", job_id=job.id)
+        body["links"]["errors"] = url_for("match.get_assignment_errors", job_id=job.id)
+    return body
+
+
+def _upload(suffixes: tuple[str, ...], what: str):
+    upload = http_request.files.get("file")
+    if upload is None or not upload.filename:
+        raise APIError(
+            400,
+            "invalid_parameter",
+            f"attach the {what} as form field 'file'",
+            {"file": ["missing"]},
+        )
+    suffix = Path(upload.filename).suffix.lower()
+    if suffix not in suffixes:
+        raise APIError(
+            400,
+            "invalid_parameter",
+            f"the {what} is a {' or '.join(suffixes)} file",
+            {"file": [f"unsupported file type {suffix or '(none)'}"]},
+        )
+    return upload
+
+
+@bp.post("/assignments")
+@require_role("enrollment")
+def create_assignment():
+    upload = _upload((".csv",), "member file")
+    if http_request.form:
+        raise APIError(
+            400,
+            "invalid_parameter",
+            "this endpoint takes only the file",
+            {name: ["unknown field"] for name in http_request.form},
+        )
+    uploads = current_app.extensions["pd_uploads_dir"]
+    uploads.mkdir(parents=True, exist_ok=True)
+    job = AssignmentJob.new(_safe_name(upload.filename), uploads)
+    upload.save(job.upload_path)
+    background.assignment_store().save(job)
+    background.submit_assignment(job.id)
+    response = jsonify(present_assignment(job))
+    response.status_code = 202
+    response.headers["Location"] = url_for("match.get_assignment", job_id=job.id)
+    return response
+
+
+def _assignment_or_404(job_id: str) -> AssignmentJob:
+    store = background.assignment_store()
+    job = store.get(job_id) if re.fullmatch(r"[0-9a-f]{32}", job_id) else None
+    if job is None:
+        raise APIError(404, "not_found", f"no assignment job {job_id}")
+    return job
+
+
+@bp.get("/assignments/<job_id>")
+@require_role("enrollment")
+def get_assignment(job_id: str):
+    return jsonify(present_assignment(_assignment_or_404(job_id)))
+
+
+def _assignment_file(job_id: str, which: int, suffix: str):
+    job = _assignment_or_404(job_id)
+    path = result_paths(current_app.extensions["pd_assignments_dir"], job.id)[which]
+    if job.state != "succeeded" or not path.exists():
+        raise APIError(
+            409, "not_ready", f"the assignment is {job.state}; files come when it succeeds"
+        )
+    return send_file(
+        path.resolve(),
+        mimetype="text/csv",
+        as_attachment=True,
+        download_name=f"{Path(job.filename).stem}-{suffix}.csv",
+    )
+
+
+@bp.get("/assignments/<job_id>/result.csv")
+@require_role("enrollment")
+def get_assignment_result(job_id: str):
+    return _assignment_file(job_id, 0, "assignments")
+
+
+@bp.get("/assignments/<job_id>/errors.csv")
+@require_role("enrollment")
+def get_assignment_errors(job_id: str):
+    return _assignment_file(job_id, 1, "errors")
+
+
+class AdequacySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    plan = fields.String(
+        required=True, validate=validate.Regexp(PLAN_CODE, error="not a plan code")
+    )
+    line_of_business = fields.String(
+        required=True,
+        validate=validate.OneOf(LINES_OF_BUSINESS, error="expected one of {choices}"),
+    )
+    zips = fields.List(
+        fields.String(validate=validate.Regexp(r"^\d{5}$", error="a 5-digit ZIP code")),
+        validate=validate.Length(1, MAX_ADEQUACY_POINTS),
+    )
+    max_distance = fields.Float(
+        allow_nan=False, validate=validate.Range(0, MAX_DISTANCE_MILES, min_inclusive=False)
+    )
+
+
+def _points_from_zips(zips: list[str]) -> list[MemberPoint]:
+    points, unknown = [], []
+    for zip_code in zips:
+        try:
+            lat, lon = parse_home(zip_code)
+        except ValidationError:
+            unknown.append(zip_code)
+            continue
+        points.append(MemberPoint(zip_code, lat, lon))
+    if unknown:
+        raise ValidationError(
+            {"zips": [f"unknown ZIP codes: {', '.join(sorted(set(unknown))[:20])}"]}
+        )
+    return points
+
+
+def _points_from_file(upload) -> list[MemberPoint]:
+    text = io.TextIOWrapper(upload.stream, encoding="utf-8-sig", newline="")
+    reader = csv.DictReader(text)
+    if "home" not in (reader.fieldnames or []):
+        raise ValidationError({"file": ["the member file needs a home column (ZIP or lat,lon)"]})
+    points, bad = [], []
+    for row in reader:
+        if len(points) >= MAX_ADEQUACY_POINTS:
+            raise ValidationError({"file": [f"at most {MAX_ADEQUACY_POINTS} members"]})
+        label = (row.get("member_id") or "").strip() or f"line {reader.line_num}"
+        try:
+            lat, lon = parse_home(row.get("home") or "")
+        except ValidationError:
+            bad.append(reader.line_num)
+            continue
+        points.append(MemberPoint(label, lat, lon))
+    if bad:
+        lines = ", ".join(str(n) for n in bad[:20])
+        raise ValidationError(
+            {"file": [f"home is not a known ZIP code or lat,lon on lines {lines}"]}
+        )
+    if not points:
+        raise ValidationError({"file": ["no members in the file"]})
+    return points
+
+
+@bp.post("/adequacy")
+@require_role("enrollment", "importer")
+def adequacy():
+    if http_request.files:
+        form = AdequacySchema().load(http_request.form.to_dict())
+        if "zips" in form:
+            raise ValidationError({"zips": ["give a member file or a ZIP list, not both"]})
+        points = _points_from_file(_upload((".csv",), "member location file"))
+    else:
+        form = AdequacySchema().load(_json_body())
+        if "zips" not in form:
+            raise ValidationError({"zips": ["give a ZIP list, or upload a member file as 'file'"]})
+        points = _points_from_zips(form["zips"])
+    report = adequacy_report(
+        get_engine(),
+        _rules(),
+        form["plan"],
+        form["line_of_business"],
+        points,
+        form.get("max_distance"),
+    )
+    return jsonify(report)

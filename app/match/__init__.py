@@ -1,0 +1,1 @@
+"""PCP matching: eligibility rules, scoring, one-member ranking, batch assignment, adequacy."""

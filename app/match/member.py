@@ -1,0 +1,261 @@
+"""A member to match: validated from a JSON body or a CSV row, home placed on the map.
+
+Member data (home, age, language…) is protected health information next door: nothing here logs it,
+and error messages name the field, never echo the value.
+"""
+
+from dataclasses import dataclass, field
+
+from marshmallow import (
+    EXCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates_schema,
+)
+
+from app.api.args import LAT_LON
+from indexer import languages
+from indexer.geocode import Locate, zip_place
+from indexer.npi import is_valid_npi
+from indexer.validate import ACCESSIBILITY, LINES_OF_BUSINESS, PLAN_CODE
+
+SEXES = ("female", "male", "other")
+GENDERS = ("female", "male")
+MAX_CHOICES = 50
+MAX_DISTANCE_MILES = 100.0
+
+
+@dataclass(frozen=True)
+class FamilyPCP:
+    npi: str
+    relation: str = "family member"
+
+
+@dataclass(frozen=True)
+class Member:
+    plan: str
+    line_of_business: str
+    age: int
+    lat: float
+    lon: float
+    member_id: str | None = None
+    sex: str | None = None
+    languages: tuple[str, ...] = ()
+    gender_preference: str | None = None
+    accessibility: tuple[str, ...] = ()
+    telehealth: bool = False
+    max_distance: float | None = None
+    current_pcp: str | None = None
+    previous_pcps: tuple[str, ...] = ()
+    family_pcps: tuple[FamilyPCP, ...] = field(default=())
+
+    def profile(self) -> tuple:
+        """Everything that decides this member's candidates and costs (not the member ID)."""
+        return (
+            self.plan,
+            self.line_of_business,
+            self.age,
+            round(self.lat, 6),
+            round(self.lon, 6),
+            self.sex,
+            self.languages,
+            self.gender_preference,
+            self.accessibility,
+            self.telehealth,
+            self.max_distance,
+            self.current_pcp,
+            self.previous_pcps,
+            self.family_pcps,
+        )
+
+    def known_patient_of(self, npi: str) -> bool:
+        return npi == self.current_pcp or npi in self.previous_pcps
+
+    def family_of_patient_of(self, npi: str) -> bool:
+        return any(f.npi == npi for f in self.family_pcps)
+
+
+class NPI(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not is_valid_npi(value):
+            raise ValidationError("not a valid NPI (10 digits with a valid check digit)")
+        return value
+
+
+class Language(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        code = languages.to_code(super()._deserialize(value, attr, data, **kwargs))
+        if code is None:
+            raise ValidationError("unknown language; use an ISO 639-1 code such as es")
+        return code
+
+
+class FamilyPCPSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    npi = NPI(required=True)
+    relation = fields.String(load_default="family member", validate=validate.Length(1, 40))
+
+    @post_load
+    def make(self, data, **kwargs) -> FamilyPCP:
+        return FamilyPCP(**data)
+
+
+def _one_of(choices) -> validate.OneOf:
+    return validate.OneOf(choices, error="expected one of {choices}")
+
+
+class MemberSchema(Schema):
+    """One member, as a JSON object. `home` is a ZIP code or `lat,lon`; `address` needs a
+    configured street geocoder and falls back to `home` when it finds nothing."""
+
+    class Meta:
+        unknown = RAISE
+
+    member_id = fields.String(validate=validate.Length(1, 64))
+    home = fields.String(validate=validate.Length(1, 60))
+    address = fields.String(validate=validate.Length(1, 200))
+    plan = fields.String(
+        required=True, validate=validate.Regexp(PLAN_CODE, error="not a plan code")
+    )
+    line_of_business = fields.String(required=True, validate=_one_of(LINES_OF_BUSINESS))
+    age = fields.Integer(required=True, strict=False, validate=validate.Range(0, 120))
+    sex = fields.String(validate=_one_of(SEXES))
+    languages = fields.List(Language(), validate=validate.Length(max=10))
+    gender_preference = fields.String(validate=_one_of(GENDERS))
+    accessibility = fields.List(fields.String(validate=_one_of(ACCESSIBILITY)))
+    telehealth = fields.Boolean(load_default=False)
+    max_distance = fields.Float(
+        allow_nan=False,
+        validate=validate.Range(0, MAX_DISTANCE_MILES, min_inclusive=False),
+    )
+    current_pcp = NPI()
+    previous_pcps = fields.List(NPI(), validate=validate.Length(max=10))
+    family_pcps = fields.List(fields.Nested(FamilyPCPSchema), validate=validate.Length(max=20))
+
+    def __init__(self, locate: Locate | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.locate = locate
+
+    @validates_schema
+    def check_home(self, data, **kwargs):
+        if "home" not in data and "address" not in data:
+            raise ValidationError("give home (a ZIP code or lat,lon) or address", "home")
+        if "address" in data and self.locate is None and "home" not in data:
+            raise ValidationError(
+                "no street geocoder is configured; give home as a ZIP code or lat,lon", "address"
+            )
+
+    @post_load
+    def make(self, data, **kwargs) -> Member:
+        lat_lon = None
+        if "address" in data and self.locate is not None:
+            lat_lon = self.locate(data["address"])
+        if lat_lon is None:
+            if "home" not in data:
+                raise ValidationError("the address could not be placed on the map", "address")
+            lat_lon = parse_home(data["home"])
+        return Member(
+            member_id=data.get("member_id"),
+            plan=data["plan"],
+            line_of_business=data["line_of_business"],
+            age=data["age"],
+            lat=lat_lon[0],
+            lon=lat_lon[1],
+            sex=data.get("sex"),
+            languages=tuple(dict.fromkeys(data.get("languages", ()))),
+            gender_preference=data.get("gender_preference"),
+            accessibility=tuple(sorted(set(data.get("accessibility", ())))),
+            telehealth=data["telehealth"],
+            max_distance=data.get("max_distance"),
+            current_pcp=data.get("current_pcp"),
+            previous_pcps=tuple(dict.fromkeys(data.get("previous_pcps", ()))),
+            family_pcps=tuple(data.get("family_pcps", ())),
+        )
+
+
+class MatchRequestSchema(MemberSchema):
+    """POST /v1/match: one member plus how many choices to return."""
+
+    choices = fields.Integer(load_default=5, strict=False, validate=validate.Range(1, MAX_CHOICES))
+
+    @post_load
+    def make(self, data, **kwargs):
+        choices = data.pop("choices")
+        return super().make(data, **kwargs), choices
+
+
+CSV_LISTS = ("languages", "accessibility", "previous_pcps")
+CSV_COLUMNS = (
+    "member_id",
+    "home",
+    "address",
+    "plan",
+    "line_of_business",
+    "age",
+    "sex",
+    "languages",
+    "gender_preference",
+    "accessibility",
+    "telehealth",
+    "max_distance",
+    "current_pcp",
+    "previous_pcps",
+    "family_pcps",
+)
+
+
+class MemberRowSchema(MemberSchema):
+    """One member as a CSV row: lists split on `|` or `;`, family PCPs as `npi:relation|…`,
+    empty cells absent. Columns other than CSV_COLUMNS are ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    member_id = fields.String(required=True, validate=validate.Length(1, 64))
+
+    @pre_load
+    def from_cells(self, row, **kwargs):
+        data = {}
+        for name, raw in row.items():
+            if name not in CSV_COLUMNS or raw is None or not str(raw).strip():
+                continue
+            value = str(raw).strip()
+            if name in CSV_LISTS:
+                data[name] = [p.strip() for p in value.replace(";", "|").split("|") if p.strip()]
+            elif name == "family_pcps":
+                data[name] = [_family_cell(p) for p in value.split("|") if p.strip()]
+            elif name == "telehealth":
+                data[name] = value.lower() in ("y", "yes", "true", "1")
+            else:
+                data[name] = value
+        return data
+
+
+def _family_cell(cell: str) -> dict:
+    npi, _, relation = cell.strip().partition(":")
+    return {"npi": npi.strip(), "relation": relation.strip() or "family member"}
+
+
+def parse_home(value: str) -> tuple[float, float]:
+    """A ZIP code (its centroid) or 'lat,lon' -> (lat, lon)."""
+    value = value.strip()
+    if value[:5].isdigit() and len(value) in (5, 10):
+        place = zip_place(value)
+        if place is None:
+            raise ValidationError("unknown ZIP code", "home")
+        return place.lat, place.lon
+    match = LAT_LON.match(value)
+    if not match:
+        raise ValidationError("expected a 5-digit ZIP code or lat,lon", "home")
+    lat, lon = float(match.group(1)), float(match.group(2))
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValidationError("latitude must be within ±90 and longitude within ±180", "home")
+    return lat, lon

@@ -65,3 +65,51 @@ def test_provider_page_matches_its_schema(client):
     npi = client.get("/v1/providers?limit=1").json["results"][0]["npi"]
     response = client.get(f"/v1/providers/{npi}")
     assert not list(schema_validator("Provider").iter_errors(response.json))
+
+
+def test_match_and_adequacy_bodies_are_exactly_the_documented_ones():
+    from app.api.match import AdequacySchema
+    from app.match.member import MatchRequestSchema
+
+    schemas = SPEC["components"]["schemas"]
+    assert set(schemas["MatchRequest"]["properties"]) == set(MatchRequestSchema().fields)
+    assert set(schemas["AdequacyRequest"]["properties"]) == set(AdequacySchema().fields)
+
+
+STAFF = {"Authorization": "Bearer enrollment-key-0123456789abcdef"}
+MEMBER = {"home": "90012", "plan": "sunrise-medi-cal", "line_of_business": "medi-cal", "age": 40}
+
+
+@pytest.mark.parametrize(
+    "body,status,schema",
+    [
+        (MEMBER, 200, "MatchResponse"),
+        ({**MEMBER, "home": "35.3,-116.1"}, 200, "MatchResponse"),
+        ({**MEMBER, "home": "93536", "age": 4, "max_distance": 3}, 200, "MatchResponse"),
+        ({**MEMBER, "age": 400}, 400, "Error"),
+    ],
+)
+def test_match_responses_match_their_schemas(client, body, status, schema):
+    response = client.post("/v1/match", json=body, headers=STAFF)
+    assert response.status_code == status
+    assert str(status) in SPEC["paths"]["/v1/match"]["post"]["responses"]
+    errors = list(schema_validator(schema).iter_errors(response.json))
+    assert not errors, errors[:3]
+
+
+def test_assignment_and_adequacy_responses_match_their_schemas(client):
+    import io
+
+    data = {"file": (io.BytesIO(b"member_id,home,plan,line_of_business,age\n"), "m.csv")}
+    response = client.post(
+        "/v1/assignments", data=data, headers=STAFF, content_type="multipart/form-data"
+    )
+    assert response.status_code == 202
+    assert not list(schema_validator("AssignmentJob").iter_errors(response.json))
+    report = client.post(
+        "/v1/adequacy",
+        json={"plan": "sunrise-medi-cal", "line_of_business": "medi-cal", "zips": ["90012"]},
+        headers=STAFF,
+    )
+    assert report.status_code == 200
+    assert not list(schema_validator("AdequacyReport").iter_errors(report.json))

@@ -11,7 +11,7 @@ TEST_ES_URL := $(if $(ELASTICSEARCH_URL),$(ELASTICSEARCH_URL),http://127.0.0.1:$
 # Tests use PD_TEST_REDIS_URL when set; otherwise a local Redis started by scripts/redis.sh.
 TEST_REDIS_URL := $(or $(PD_TEST_REDIS_URL),redis://127.0.0.1:$(or $(PD_REDIS_PORT),6379)/0)
 
-.PHONY: run test install lint format elasticsearch elasticsearch-stop redis worker bench bench-imports clean
+.PHONY: run test install lint format elasticsearch elasticsearch-stop redis worker bench bench-imports bench-assignments clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,9 @@ bench: install elasticsearch
 
 bench-imports: install elasticsearch
 	PD_BENCH_ELASTICSEARCH_URL=$(TEST_ES_URL) $(BIN)/python -m bench.imports $(BENCH_ARGS)
+
+bench-assignments: install
+	$(BIN)/python -m bench.assignments $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -410,7 +410,7 @@ def test_adequacy_for_a_zip_list_matches_brute_force(client, roster_docs):
         )
     }
     assert body["pcps"] == len(pcps)
-    assert body["members_per_pcp"] == pytest.approx(len(zips) / len(pcps), abs=0.1)
+    assert body["members_per_pcp"] == pytest.approx(len(zips) / len(pcps), abs=0.01)
     assert body["ratio_standard"] == 2000 and body["meets_ratio_standard"] is True
 
 

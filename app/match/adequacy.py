@@ -64,7 +64,7 @@ def adequacy_report(
         ],
         "pcps": pcps,
         "pcps_accepting": len(set(table.npi[accepting].tolist())),
-        "members_per_pcp": round(per_pcp, 1) if per_pcp is not None else None,
+        "members_per_pcp": round(per_pcp, 2) if per_pcp is not None else None,
         "ratio_standard": rules.member_to_pcp_ratio,
         "meets_ratio_standard": per_pcp is not None and per_pcp <= rules.member_to_pcp_ratio,
     }

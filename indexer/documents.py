@@ -116,6 +116,7 @@ def _plan(record: dict) -> dict:
         "plan_provider_id": record["plan_provider_id"],
         "accepting": record["accepting_new_patients"],
         "panel_capacity": record.get("panel_capacity"),
+        "panel_members": record.get("panel_members"),
         "source": record.get("source"),
         "last_updated": record.get("last_updated"),
         "last_verified": record.get("last_verified"),

@@ -30,6 +30,7 @@ PLAN_COLUMNS = (
     "plan_provider_id",
     "accepting_new_patients",
     "panel_capacity",
+    "panel_members",
 )
 LIST_COLUMNS = (
     "taxonomy_codes",

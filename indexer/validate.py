@@ -199,6 +199,7 @@ class RosterRowSchema(Schema):
     plan_provider_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     accepting_new_patients = Coded(ACCEPTING, ACCEPTING_ALIASES, required=True)
     panel_capacity = fields.Integer(validate=validate.Range(min=0), strict=False)
+    panel_members = fields.Integer(validate=validate.Range(min=0), strict=False)
     last_updated = fields.Date()
     last_verified = fields.Date()
 

@@ -23,6 +23,10 @@ from app.engines.base import (
 from app.search.query import SearchQuery, plan_keys
 
 log = logging.getLogger(__name__)
+# At DEBUG the client logs whole request and response bodies, and a matching query carries the
+# member's home: keep the transport at INFO (method, URL, status, time) whatever the root level.
+logging.getLogger("elastic_transport").setLevel(logging.INFO)
+logging.getLogger("elasticsearch").setLevel(logging.INFO)
 
 MAPPINGS_FILE = Path(__file__).resolve().parents[2] / "mappings" / "providers.json"
 BULK_CHUNK = 500

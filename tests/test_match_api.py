@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 
 from app import create_app
-from app.match.member import CSV_COLUMNS
+from app.match.member import CSV_COLUMNS, parse_home
 from indexer.npi import make_npi
 from tests.conftest import ENROLLMENT_KEY, IMPORTER_KEY, REDIS_URL
 from tests.match_oracle import LIMIT, language_ranking, qualifying, remaining
@@ -267,10 +267,8 @@ def check_results(client, job: dict, rows: list[dict], roster_docs) -> list[dict
             assert r["blocked_rule"] and r["blocked_reason"]
             continue
         member = by_id[r["member_id"]]
-        d, loc, p = offers[(r["npi"], r["location_id"], r["plan"])]
+        d, _loc, p = offers[(r["npi"], r["location_id"], r["plan"])]
         used[(r["npi"], r["location_id"], r["plan"])] += 1
-        from app.match.member import parse_home
-
         lat, lon = parse_home(member["home"])
         found = qualifying(
             [d],
@@ -385,8 +383,6 @@ def brute_force_covered(roster_docs, plan, lob, points, limit):
 
 
 def test_adequacy_for_a_zip_list_matches_brute_force(client, roster_docs):
-    from app.match.member import parse_home
-
     zips = ["90012", "90650", "92801", "93536", "93523", "90265", "92672", "91301", "90012"]
     body = client.post(
         "/v1/adequacy",
@@ -416,7 +412,6 @@ def test_adequacy_for_a_zip_list_matches_brute_force(client, roster_docs):
 
 
 def test_adequacy_for_a_member_file(client):
-    payload = b"member_id,home\nA,90012\nB,93523\nC,34.05,-118.25\n"
     payload = b'member_id,home\nA,90012\nB,93523\nC,"34.05,-118.25"\n'
     body = client.post(
         "/v1/adequacy",

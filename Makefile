@@ -10,8 +10,11 @@ ROSTER ?= fixtures/roster.csv
 TEST_ES_URL := $(if $(ELASTICSEARCH_URL),$(ELASTICSEARCH_URL),http://127.0.0.1:$(or $(PD_ES_PORT),9200))
 # Tests use PD_TEST_REDIS_URL when set; otherwise a local Redis started by scripts/redis.sh.
 TEST_REDIS_URL := $(or $(PD_TEST_REDIS_URL),redis://127.0.0.1:$(or $(PD_REDIS_PORT),6379)/0)
+# The page's translations: catalogs (.po) are committed, compiled catalogs (.mo) are built here.
+TRANSLATIONS := app/web/translations
+MO := $(patsubst %.po,%.mo,$(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test install lint format elasticsearch elasticsearch-stop redis worker bench bench-imports bench-assignments clean
+.PHONY: run test install lint format elasticsearch elasticsearch-stop redis browser translations worker bench bench-imports bench-assignments clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +22,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+install: $(STAMP) $(MO)
+
+# After changing the page's text: collect it into messages.pot and add what is new to each catalog.
+translations: install
+	cd app/web && ../../$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --omit-header \
+		--sort-output -o translations/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) \
+		--no-fuzzy-matching --ignore-obsolete --width 100
 
 run: install
 	env -u ELASTICSEARCH_URL $(BIN)/provider-directory import $(ROSTER)
@@ -42,10 +55,15 @@ elasticsearch-stop:
 redis:
 	@if [ -z "$(PD_TEST_REDIS_URL)" ]; then scripts/redis.sh start; fi
 
+# What the browser tests need: Debian's Chromium and axe-core, each installed only when missing.
+browser:
+	scripts/chromium.sh
+	scripts/axe-core.sh
+
 worker: install
 	$(BIN)/celery -A app.worker worker --loglevel=INFO
 
-test: install lint elasticsearch redis
+test: install lint elasticsearch redis browser
 	PD_TEST_ELASTICSEARCH_URL=$(TEST_ES_URL) PD_TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
 
 bench: install elasticsearch

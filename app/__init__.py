@@ -10,7 +10,7 @@ OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 
 def create_app(config: dict | None = None) -> Flask:
     """Application factory: configuration from the environment, then `config` on top."""
-    from app import auth, background, cli, errors, limits
+    from app import auth, background, cli, errors, limits, web
     from app import config as settings
     from app.api import imports, match, providers, reports
     from app.engines import init_app as init_engine
@@ -31,6 +31,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(reports.bp)
     app.register_blueprint(match.bp)
     limits.limit_public(app, providers.bp)
+    web.init_app(app)
+    limits.limit_public(app, web.bp)
     cli.register(app)
 
     @app.get("/v1/openapi.json")

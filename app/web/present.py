@@ -1,0 +1,72 @@
+"""Data values as a visitor reads them: names in their language, phone links, hours, distances."""
+
+import re
+import unicodedata
+
+from babel import Locale
+from flask_babel import format_decimal, gettext
+
+from app.web import i18n
+from indexer import languages
+from indexer.specialties import lookup as lookup_specialty
+
+_DAY = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun|Daily)\b")
+_PHONE_DIGITS = re.compile(r"\d")
+
+
+def specialty_name(code: str) -> str:
+    known = lookup_specialty(code)
+    if known is None:
+        return code
+    if i18n.current_locale() == "es" and known.display_es:
+        return known.display_es
+    return known.display
+
+
+def language_name(code: str) -> str:
+    """A language's name in the page's language, capitalised as a list item."""
+    if code == "sgn":
+        return str(i18n.SIGN_LANGUAGE)
+    name = Locale.parse(i18n.current_locale()).languages.get(code) or languages.name(code)
+    return name[:1].upper() + name[1:]
+
+
+def language_list(codes) -> str:
+    return ", ".join(language_name(code) for code in codes)
+
+
+def label(table: dict, value: str) -> str:
+    """The translated word for a code, or the code itself when the page has no word for it."""
+    word = table.get(value)
+    return str(word) if word is not None else value
+
+
+def hours(text: str | None) -> str:
+    """Office hours with the day names in the page's language ("Mon-Fri 8:00-17:00")."""
+    if not text:
+        return ""
+    if text.strip().lower() in ("24/7", "open 24 hours"):
+        return gettext("Open 24 hours")
+    return _DAY.sub(lambda m: str(i18n.DAYS[m.group(1)]), text)
+
+
+def tel_href(phone: str | None) -> str | None:
+    """A tel: link in international form for a US number, so phones dial it as written."""
+    digits = "".join(_PHONE_DIGITS.findall(phone or ""))
+    if len(digits) == 10:
+        return f"tel:+1{digits}"
+    if len(digits) == 11 and digits.startswith("1"):
+        return f"tel:+{digits}"
+    return None
+
+
+def distance(miles: float | None) -> str:
+    if miles is None:
+        return ""
+    return gettext("%(miles)s miles away", miles=format_decimal(round(miles, 1), format="#,##0.0"))
+
+
+def sort_key(text: str) -> str:
+    """Alphabetical order that ignores accents and case (Ginecología next to Gynecology)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()

@@ -1,0 +1,67 @@
+// Small improvements on top of a page that works without JavaScript.
+(function () {
+  "use strict";
+  var form = document.getElementById("search-form");
+
+  // "Use my location": fill the location field with lat,lon and search.
+  var button = document.getElementById("use-location");
+  var near = document.getElementById("near");
+  var status = document.getElementById("location-status");
+  if (form && button && near && "geolocation" in navigator) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      status.textContent = button.dataset.finding;
+      navigator.geolocation.getCurrentPosition(function (position) {
+        near.value = position.coords.latitude.toFixed(4) + "," + position.coords.longitude.toFixed(4);
+        status.textContent = button.dataset.found;
+        form.requestSubmit ? form.requestSubmit() : form.submit();
+      }, function () {
+        status.textContent = button.dataset.failed;
+        near.focus();
+      }, { timeout: 15000, maximumAge: 600000 });
+    });
+  }
+
+  // Leave empty fields out of the address, so shared links stay short.
+  if (form) {
+    form.addEventListener("submit", function () {
+      Array.prototype.forEach.call(form.elements, function (field) {
+        if (field.name && field.value === "" && !field.disabled) {
+          field.disabled = true;
+          field.dataset.wasEmpty = "1";
+        }
+      });
+    });
+    // Coming back with the Back button restores the page as it was left: enable them again.
+    window.addEventListener("pageshow", function () {
+      Array.prototype.forEach.call(form.querySelectorAll("[data-was-empty]"), function (field) {
+        field.disabled = false;
+        delete field.dataset.wasEmpty;
+      });
+    });
+  }
+
+  // Say the number of results again once the page has loaded, so screen readers announce it.
+  var results = document.getElementById("result-status");
+  if (results) {
+    var text = results.textContent;
+    results.textContent = "";
+    window.setTimeout(function () { results.textContent = text; }, 100);
+  }
+
+  // A problem with the search: take the reader straight to it.
+  var problems = document.getElementById("problems");
+  if (problems) { problems.focus(); }
+
+  // Wide screens have room to show the filters from the start.
+  var filters = document.getElementById("filters");
+  if (filters && window.matchMedia && window.matchMedia("(min-width: 64em)").matches) {
+    filters.open = true;
+  }
+
+  var print = document.getElementById("print-page");
+  if (print) {
+    print.hidden = false;
+    print.addEventListener("click", function () { window.print(); });
+  }
+})();

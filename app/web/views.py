@@ -1,0 +1,198 @@
+"""Routes of the page: the search (`/`) and one provider (`/providers/<npi>`), rendered in one
+request with the search code called in-process."""
+
+import re
+
+from flask import Blueprint, current_app, render_template, request, url_for
+from flask_babel import format_decimal, gettext, ngettext
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException, NotFound
+
+from app.engines import get_engine
+from app.engines.base import EngineUnavailable
+from app.search.geo import great_circle_miles
+from app.search.results import present_provider, present_search
+from app.web import facets, filters, i18n, present, search_form, security
+from app.web.assets import asset_url
+
+bp = Blueprint(
+    "web",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/assets",
+)
+bp.after_request(security.page_headers)
+
+
+@bp.context_processor
+def page_helpers() -> dict:
+    return {
+        "locale": i18n.current_locale(),
+        "other_languages": [
+            (code, i18n.NATIVE_NAMES[code], _this_page_in(code))
+            for code in i18n.LOCALES
+            if code != i18n.current_locale()
+        ],
+        "asset": asset_url,
+        "present": present,
+        "labels": i18n,
+        "number": lambda n: format_decimal(n, format="#,##0"),
+    }
+
+
+def _this_page_in(locale: str) -> str:
+    args: dict = request.args.to_dict(flat=False)
+    args.update(request.view_args or {}, lang=[locale])
+    return url_for(request.endpoint or "web.search", **args)
+
+
+@bp.get("/")
+def search():
+    req = search_form.read(request.args, i18n.current_locale())
+    engine = get_engine()
+    plan_names = engine.plan_names()
+    context = {"req": req, "problems": [], "page": None, "plan_names": plan_names}
+    status = 200
+    counts: dict = {}
+    if req.has_criteria:
+        try:
+            query = search_form.to_query(req, current_app.config["PD_MAX_PAGE_SIZE"])
+        except ValidationError as exc:
+            context["problems"] = search_form.problems(exc, req)
+            status = 400
+        else:
+            result, counts = facets.search(engine, query)
+            context["page"] = _results_page(req, query, present_search(result, query, plan_names))
+    if not counts:
+        counts = facets.directory(engine)
+    chosen = {name: req.values(name) for name in facets.SHOWN}
+    context["menus"] = filters.menus(counts, chosen, plan_names)
+    context["active"] = _active_filters(req, plan_names)
+    context["filter_names"] = search_form.FILTERS
+    return render_template("search.html", **context), status
+
+
+def _results_page(req: search_form.PageRequest, query, shaped: dict) -> dict:
+    total, count = shaped["total"], shaped["count"]
+    first = (req.page - 1) * search_form.PAGE_SIZE + 1 if count else 0
+    found = ngettext("%(num)s provider found", "%(num)s providers found", total)
+    where = ""
+    if query.geo is not None:
+        near = req.value("near")
+        place = near if re.fullmatch(r"\d{5}(-\d{4})?", near) else gettext("your location")
+        radius = format_decimal(query.geo.radius_miles, format="#,##0.#")
+        where = gettext("within %(radius)s miles of %(place)s", radius=radius, place=place)
+    return {
+        "total": total,
+        "results": shaped["results"],
+        "status": f"{found} {where}".strip(),
+        "first": first,
+        "last": first + count - 1 if count else 0,
+        "sort": query.sort,
+        "chosen_plans": query.plans,
+        "has_geo": query.geo is not None,
+        "radius": query.geo.radius_miles if query.geo else None,
+        "next_url": (
+            url_for(
+                "web.search",
+                **req.link_args(cursor=shaped["next_cursor"], page=req.page + 1),
+            )
+            if shaped["next_cursor"]
+            else None
+        ),
+        "first_url": req.url() if req.page > 1 else None,
+        "wider_url": _wider_search(req, query),
+    }
+
+
+def _wider_search(req: search_form.PageRequest, query) -> tuple[str, int] | None:
+    if query.geo is None:
+        return None
+    bigger = [r for r in search_form.RADIUS_CHOICES if r > query.geo.radius_miles]
+    return (req.url(radius=bigger[0]), bigger[0]) if bigger else None
+
+
+def _active_filters(req: search_form.PageRequest, plan_names: dict) -> list[tuple[str, str]]:
+    """(what is filtered, link without it) for every filter the visitor set."""
+    names = {
+        "specialty": present.specialty_name,
+        "language": present.language_name,
+        "plan": lambda v: plan_names.get(v, v),
+        "gender": lambda v: present.label(i18n.GENDERS, v),
+        "line_of_business": lambda v: present.label(i18n.LINES_OF_BUSINESS, v),
+        "accepting_new_patients": lambda v: present.label(i18n.ACCEPTING, v),
+        "accessibility": lambda v: present.label(i18n.ACCESSIBILITY, v),
+        "type": lambda v: present.label(i18n.ENTITY_TYPES, v),
+        "pcp": lambda v: str(search_form.FIELD_NAMES["pcp"]),
+        "telehealth": lambda v: str(search_form.FIELD_NAMES["telehealth"]),
+    }
+    active = []
+    for name, name_of in names.items():
+        values = req.values(name)
+        for value in values:
+            rest = [v for v in values if v != value]
+            active.append((name_of(value), req.url(**{name: rest or None})))
+    return active
+
+
+@bp.get("/providers/<npi>")
+def provider(npi: str):
+    if not re.fullmatch(r"\d{10}", npi):
+        raise NotFound()
+    doc = get_engine().get(npi)
+    if doc is None:
+        raise NotFound()
+    req = search_form.read(request.args, i18n.current_locale())
+    query = None
+    if req.has_criteria:
+        try:
+            query = search_form.to_query(req, current_app.config["PD_MAX_PAGE_SIZE"])
+        except ValidationError:
+            query = None  # a broken link back still shows the provider, without distances
+    view = present_provider(doc)
+    if query is not None and query.geo is not None:
+        # Distances from the searched place, nearest office first; every office and plan kept.
+        geo = query.geo
+        for location in view["locations"]:
+            location["distance_miles"] = great_circle_miles(
+                geo.lat, geo.lon, location["lat"], location["lon"]
+            )
+        view["locations"].sort(key=lambda loc: loc["distance_miles"])
+    return render_template(
+        "provider.html",
+        provider=view,
+        req=req,
+        chosen_plans=query.plans if query else (),
+        back_url=req.url() if req.has_criteria else None,
+    )
+
+
+@bp.errorhandler(EngineUnavailable)
+def engine_unavailable(exc: EngineUnavailable):
+    current_app.logger.warning("engine unavailable: %s", exc)
+    return _error_page(503, gettext("The directory is not available right now")), 503
+
+
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    code = exc.code or 500
+    if code == 404:
+        title = gettext("We could not find that page")
+    elif code == 429:
+        title = gettext("Too many searches in a short time")
+    else:
+        title = gettext("Something went wrong")
+    return _error_page(code, title), code
+
+
+@bp.errorhandler(Exception)
+def unexpected(exc: Exception):
+    current_app.logger.exception("unhandled error on the page")
+    return _error_page(500, gettext("Something went wrong")), 500
+
+
+def _error_page(code: int, title: str) -> str:
+    return render_template(
+        "error.html", code=code, title=title, home=url_for("web.search", lang=i18n.current_locale())
+    )

@@ -70,8 +70,8 @@ def solve(
         classes.setdefault(member.profile(), []).append(i)
     total = len(members)
 
-    tails, heads, capacities, costs = [], [], [], []
-    class_nodes: list[tuple[list[int], Evaluation, np.ndarray]] = []
+    # Per member class, only its kept arcs: offer rows, costs and distances, in cost order.
+    kept: list[tuple[list[int], np.ndarray, np.ndarray, np.ndarray]] = []
     done = 0
     for member_indexes in classes.values():
         member = members[member_indexes[0]]
@@ -85,32 +85,58 @@ def solve(
         else:
             places = np.cumsum(table.remaining[evaluation.idx[order]])
             keep = order[: int(np.searchsorted(places, total)) + 1]
-            node = len(class_nodes)
-            class_nodes.append((member_indexes, evaluation, keep))
-            count = len(member_indexes)
-            rows = evaluation.idx[keep]
-            tails.append(np.full(len(keep), node, dtype=np.int64))
-            heads.append(rows)
-            capacities.append(np.minimum(table.remaining[rows], count))
-            costs.append(evaluation.cost[keep])
+            kept.append(
+                (
+                    member_indexes,
+                    evaluation.idx[keep],
+                    evaluation.cost[keep],
+                    evaluation.distance[keep],
+                )
+            )
         if progress is not None:
             progress(done)
-    if not class_nodes:
+    if not kept:
         return outcomes
 
-    # Nodes: member classes, then offers (by table row), then the sink.
-    n_classes = len(class_nodes)
+    flows = _min_cost_flow(kept, table)
+    start = 0
+    for member_indexes, rows, costs, distances in kept:
+        arc_flows = flows[start : start + len(rows)]
+        start += len(rows)
+        waiting = iter(member_indexes)
+        for row, cost, distance, amount in zip(rows, costs, distances, arc_flows, strict=True):
+            for _ in range(int(amount)):
+                i = next(waiting)
+                outcomes[i] = Outcome(offer=int(row), cost=int(cost), distance=float(distance))
+        limit = max_distance(members[member_indexes[0]], rules)
+        for i in waiting:
+            outcomes[i].rule = "capacity"
+            outcomes[i].reason = f"{BLOCKED_WORDS['capacity']} (within {limit:g} miles)"
+    for member, outcome in zip(members, outcomes, strict=True):
+        if outcome.offer is not None:
+            one = evaluate(member, table, rules, np.array([outcome.offer]))
+            outcome.reasons = reasons_for(member, table.rows[outcome.offer], one, 0)
+    return outcomes
+
+
+def _min_cost_flow(kept, table: OfferTable) -> np.ndarray:
+    """Solve members -> offers -> sink; returns the flow on each member arc, in `kept` order.
+    Nodes: member classes, then offers (by table row), then the sink."""
+    n_classes = len(kept)
     offer_base = n_classes
     sink = offer_base + len(table)
-    counts = np.array([len(m) for m, _, _ in class_nodes], dtype=np.int64)
+    counts = np.array([len(m) for m, _, _, _ in kept], dtype=np.int64)
+    tails = np.repeat(np.arange(n_classes, dtype=np.int64), [len(r) for _, r, _, _ in kept])
+    heads = np.concatenate([r for _, r, _, _ in kept]).astype(np.int64)
+    capacities = np.minimum(
+        table.remaining[heads], np.repeat(counts, [len(r) for _, r, _, _ in kept])
+    )
+    costs = np.concatenate([c for _, _, c, _ in kept]).astype(np.int64)
     flow = min_cost_flow.SimpleMinCostFlow()
     member_arcs = flow.add_arcs_with_capacity_and_unit_cost(
-        np.concatenate(tails),
-        np.concatenate(heads) + offer_base,
-        np.concatenate(capacities),
-        np.concatenate(costs),
+        tails, heads + offer_base, capacities, costs
     )
-    used_rows = np.unique(np.concatenate(heads))
+    used_rows = np.unique(heads)
     flow.add_arcs_with_capacity_and_unit_cost(
         used_rows + offer_base,
         np.full(len(used_rows), sink, dtype=np.int64),
@@ -130,28 +156,7 @@ def solve(
     status = flow.solve()
     if status != flow.OPTIMAL:
         raise RuntimeError(f"the assignment solver stopped with status {status}")
-
-    flows = flow.flows(member_arcs)
-    start = 0
-    for member_indexes, evaluation, keep in class_nodes:
-        arc_flows = flows[start : start + len(keep)]
-        start += len(keep)
-        waiting = iter(member_indexes)
-        for position, amount in zip(keep, arc_flows, strict=True):
-            for _ in range(int(amount)):
-                i = next(waiting)
-                row = int(evaluation.idx[position])
-                outcomes[i] = Outcome(
-                    offer=row,
-                    cost=int(evaluation.cost[position]),
-                    distance=float(evaluation.distance[position]),
-                    reasons=reasons_for(members[i], table.rows[row], evaluation, position),
-                )
-        limit = max_distance(members[member_indexes[0]], rules)
-        for i in waiting:
-            outcomes[i].rule = "capacity"
-            outcomes[i].reason = f"{BLOCKED_WORDS['capacity']} (within {limit:g} miles)"
-    return outcomes
+    return flow.flows(member_arcs)
 
 
 def total_cost(outcomes: list[Outcome]) -> int:

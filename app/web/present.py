@@ -8,6 +8,7 @@ from flask_babel import format_decimal, gettext
 
 from app.web import i18n
 from indexer import languages
+from indexer.documents import AGE_CEILING, AGE_FLOOR
 from indexer.specialties import lookup as lookup_specialty
 
 _DAY = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun|Daily)\b")
@@ -48,6 +49,19 @@ def hours(text: str | None) -> str:
     if text.strip().lower() in ("24/7", "open 24 hours"):
         return gettext("Open 24 hours")
     return _DAY.sub(lambda m: str(i18n.DAYS[m.group(1)]), text)
+
+
+def ages(low: int | None, high: int | None) -> str:
+    """Which patients a provider sees, in words; the roster's open ends read as no limit."""
+    low = AGE_FLOOR if low is None else low
+    high = AGE_CEILING if high is None else high
+    if low <= AGE_FLOOR and high >= AGE_CEILING:
+        return gettext("sees patients of all ages")
+    if high >= AGE_CEILING:
+        return gettext("sees patients aged %(low)s and older", low=low)
+    if low <= AGE_FLOOR:
+        return gettext("sees patients up to age %(high)s", high=high)
+    return gettext("sees patients aged %(low)s to %(high)s", low=low, high=high)
 
 
 def tel_href(phone: str | None) -> str | None:

@@ -26,7 +26,7 @@ bp.after_request(security.page_headers)
 
 
 @bp.context_processor
-def page_helpers() -> dict:
+def page_context() -> dict:
     return {
         "locale": i18n.current_locale(),
         "other_languages": [
@@ -34,6 +34,12 @@ def page_helpers() -> dict:
             for code in i18n.LOCALES
             if code != i18n.current_locale()
         ],
+    }
+
+
+def template_helpers() -> dict:
+    """Helpers the templates and their shared macros use (globals, so imports stay cached)."""
+    return {
         "asset": asset_url,
         "present": present,
         "labels": i18n,

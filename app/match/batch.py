@@ -4,12 +4,12 @@ import csv
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from marshmallow import ValidationError
 
-from app.engines.base import Engine
+from app.engines.base import Engine, EngineUnavailable
 from app.errors import _flatten
 from app.jobs import JobStore
 from app.match.assign import solve, total_cost
@@ -117,31 +117,21 @@ def run_assignment_job(
         return
     rejected = len({e["line"] for e in errors})
     store.update(job_id, rows_read=len(members) + rejected, rows_rejected=rejected)
+    last = 0.0
 
-    groups: dict[tuple[str, str], list[int]] = {}
-    for i, member in enumerate(members):
-        groups.setdefault((member.plan, member.line_of_business), []).append(i)
-    results: list[dict | None] = [None] * len(members)
-    scored, last = 0, 0.0
-    cost = 0
-    for (plan, lob), indexes in groups.items():
-        table = build_table(
-            list(search_offers(engine, plan=plan, line_of_business=lob)),
-            rules.default_panel_capacity,
-        )
+    def progress(scored: int) -> None:
+        nonlocal last
+        if time.time() - last >= PROGRESS_EVERY_SECONDS:
+            last = time.time()
+            store.update(job_id, members_scored=scored)
 
-        def progress(done: int, base=scored) -> None:
-            nonlocal last
-            if time.time() - last >= PROGRESS_EVERY_SECONDS:
-                last = time.time()
-                store.update(job_id, members_scored=base + done)
-
-        group = [members[i] for i in indexes]
-        outcomes = solve(group, table, rules, progress)
-        cost += total_cost(outcomes)
-        scored += len(group)
-        for i, outcome in zip(indexes, outcomes, strict=True):
-            results[i] = _result_row(members[i], lines[i], outcome, table)
+    try:
+        results, cost = assign_all(engine, rules, members, lines, progress)
+    except EngineUnavailable:
+        raise  # the task retries; the job stays running until it does
+    except Exception:
+        store.update(job_id, state="failed", finished_at=time.time(), error="the assignment failed")
+        raise
     result_path, errors_path = result_paths(out_dir, job_id)
     _write_atomically(result_path, RESULT_COLUMNS, results)
     _write_atomically(errors_path, ERROR_COLUMNS, errors)
@@ -150,7 +140,7 @@ def run_assignment_job(
         job_id,
         state="succeeded",
         finished_at=time.time(),
-        members_scored=scored,
+        members_scored=len(members),
         members_assigned=assigned,
         members_unassigned=len(results) - assigned,
         total_cost=cost,
@@ -164,6 +154,33 @@ def run_assignment_job(
         rejected,
         time.time() - started,
     )
+
+
+def assign_all(
+    engine: Engine,
+    rules: Rules,
+    members: list[Member],
+    lines: list[int],
+    progress: Callable[[int], None],
+) -> tuple[list[dict], int]:
+    """Result rows (in member order) and the total cost, solving plan by plan."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, member in enumerate(members):
+        groups.setdefault((member.plan, member.line_of_business), []).append(i)
+    results: list[dict] = [{} for _ in members]
+    scored = cost = 0
+    for (plan, lob), indexes in groups.items():
+        table = build_table(
+            list(search_offers(engine, plan=plan, line_of_business=lob)),
+            rules.default_panel_capacity,
+        )
+        group = [members[i] for i in indexes]
+        outcomes = solve(group, table, rules, lambda done, base=scored: progress(base + done))
+        cost += total_cost(outcomes)
+        scored += len(group)
+        for i, outcome in zip(indexes, outcomes, strict=True):
+            results[i] = _result_row(members[i], lines[i], outcome, table)
+    return results, cost
 
 
 def _result_row(member: Member, line: int, outcome, table) -> dict:

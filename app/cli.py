@@ -167,6 +167,51 @@ def unverified_command(days: int, out: Path | None) -> None:
     click.echo(f"{count} record(s) not verified in {days} days", err=True)
 
 
+@click.command("assign")
+@click.argument("members", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the assignments (one row per valid member) to this CSV file.",
+)
+@click.option(
+    "--errors",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write refused rows (line, member_id, field, reason) here; default: beside --out.",
+)
+@with_appcontext
+def assign_command(members: Path, out: Path, errors: Path | None) -> None:
+    """Auto-assign PCPs to a member CSV, as POST /v1/assignments does."""
+    from app.match.batch import MemberFileError, assign_all, read_member_file, write_results
+    from app.match.rules import load_rules
+
+    try:
+        valid, lines, refused = read_member_file(members)
+    except MemberFileError as exc:
+        raise click.ClickException(f"{members}: {exc}") from exc
+    rules = load_rules(current_app.config.get("PD_MATCH_RULES"))
+    with click.progressbar(length=len(valid), label="assigning", file=sys.stderr) as bar:
+        done = 0
+
+        def progress(scored: int) -> None:
+            nonlocal done
+            bar.update(scored - done)
+            done = scored
+
+        results, cost = assign_all(get_engine(), rules, valid, lines, progress)
+    errors = errors or out.with_name(f"{out.stem}-errors.csv")
+    write_results(out, errors, results, refused)
+    assigned = sum(1 for r in results if r["status"] == "assigned")
+    click.echo(
+        f"{members}: {len(valid) + len({e['line'] for e in refused}):,} rows, "
+        f"{assigned:,} assigned, {len(results) - assigned:,} unassigned, "
+        f"{len({e['line'] for e in refused}):,} refused; total cost {cost:,} "
+        f"(rules {rules.version}); "
+        f"assignments in {out}, refused rows in {errors}"
+    )
+
+
 @click.command("indices")
 @with_appcontext
 def indices_command() -> None:
@@ -213,6 +258,7 @@ def register(app: Flask) -> None:
         reindex_command,
         expire_command,
         unverified_command,
+        assign_command,
         indices_command,
         openapi_command,
         serve_command,
@@ -232,5 +278,5 @@ main = FlaskGroup(
     add_default_commands=False,
     add_version_option=False,
     load_dotenv=False,
-    help="Provider Directory: import rosters and serve provider search.",
+    help="Provider Directory: import rosters, serve provider search, match members to PCPs.",
 )

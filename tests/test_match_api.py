@@ -447,3 +447,22 @@ def test_adequacy_for_a_member_file(client):
 def test_family_member_npis_are_checked(client):
     good = make_npi("123456789")
     assert match(client, **base(family_pcps=[{"npi": good}])).status_code == 200
+
+
+def test_the_cli_assigns_a_member_file_like_the_api(search_app, roster_docs, tmp_path):
+    rows = member_rows(roster_docs, 40, seed=21)
+    members = tmp_path / "members.csv"
+    members.write_bytes(as_csv([*rows, {**rows[0], "member_id": "BAD", "age": "x"}]))
+    out = tmp_path / "assigned.csv"
+    result = search_app.test_cli_runner().invoke(args=["assign", str(members), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "41 rows" in result.output and "1 refused" in result.output
+    via_cli = list(csv.DictReader(out.open()))
+    client = search_app.test_client()
+    job = wait(client, submit(client, members.read_bytes()).headers["Location"])
+    via_api = list(
+        csv.DictReader(io.StringIO(client.get(job["links"]["result"], headers=STAFF).data.decode()))
+    )
+    assert via_cli == via_api
+    refused = list(csv.DictReader((tmp_path / "assigned-errors.csv").open()))
+    assert [(e["member_id"], e["field"]) for e in refused] == [("BAD", "age")]

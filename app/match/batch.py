@@ -74,6 +74,23 @@ def read_members(path: Path) -> Iterator[tuple[int, Member | None, list[dict]]]:
                 yield line, None, errors
 
 
+def read_member_file(path: Path) -> tuple[list[Member], list[int], list[dict]]:
+    """The valid members, their line numbers, and the errors of the rows that are not."""
+    members, lines, errors = [], [], []
+    for line, member, row_errors in read_members(path):
+        if member is None:
+            errors.extend(row_errors)
+        else:
+            lines.append(line)
+            members.append(member)
+    return members, lines, errors
+
+
+def write_results(result_path: Path, errors_path: Path, results, errors) -> None:
+    _write_atomically(result_path, RESULT_COLUMNS, results)
+    _write_atomically(errors_path, ERROR_COLUMNS, errors)
+
+
 def _write_atomically(path: Path, columns, rows) -> None:
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
@@ -105,13 +122,7 @@ def run_assignment_job(
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        lines, members, errors = [], [], []
-        for line, member, row_errors in read_members(Path(job.upload_path)):
-            if member is None:
-                errors.extend(row_errors)
-            else:
-                lines.append(line)
-                members.append(member)
+        members, lines, errors = read_member_file(Path(job.upload_path))
     except (MemberFileError, UnicodeDecodeError, csv.Error) as exc:
         store.update(job_id, state="failed", finished_at=time.time(), error=str(exc))
         return
@@ -132,9 +143,7 @@ def run_assignment_job(
     except Exception:
         store.update(job_id, state="failed", finished_at=time.time(), error="the assignment failed")
         raise
-    result_path, errors_path = result_paths(out_dir, job_id)
-    _write_atomically(result_path, RESULT_COLUMNS, results)
-    _write_atomically(errors_path, ERROR_COLUMNS, errors)
+    write_results(*result_paths(out_dir, job_id), results, errors)
     assigned = sum(1 for r in results if r["status"] == "assigned")
     store.update(
         job_id,

@@ -216,6 +216,17 @@ def test_static_files_are_small_and_cached(client):
     assert f"/assets/site.css?v={assets.version('site.css')}" in body
 
 
+def test_the_page_shares_the_public_rate_limit(directory_config):
+    client = create_app({**directory_config, "PD_RATE_LIMIT": "2/minute"}).test_client()
+    assert client.get("/?lang=en").status_code == 200
+    assert client.get("/v1/providers?limit=1&facets=false").status_code == 200
+    for _ in range(3):  # the page's own files do not count
+        assert client.get(f"/assets/site.css?v={assets.version('site.css')}").status_code == 200
+    response = client.get("/?lang=en")
+    assert response.status_code == 429
+    assert "Please wait a minute, then search again." in response.get_data(as_text=True)
+
+
 def test_engine_down_is_a_friendly_page(engine_kind, tmp_path):
     config = engine_config(engine_kind, tmp_path / "never-built")
     if engine_kind == "elasticsearch":

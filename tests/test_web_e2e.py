@@ -131,7 +131,7 @@ def query_of(page: Page) -> dict[str, list[str]]:
 
 
 def status(page: Page):
-    return page.locator("#result-status")
+    return page.locator("#result-count")
 
 
 def focused(page: Page) -> dict:
@@ -213,6 +213,7 @@ def test_results_are_announced(tab):
     live = page.get_by_role("status").filter(has_text="providers found")
     expect(live).to_have_attribute("aria-live", "polite")
     expect(live).to_contain_text(re.compile(r"\d+ providers found within 10 miles of 90033"))
+    expect(live).to_have_text(status(page).inner_text())
     assert re.match(r"\d+ providers found", page.title())
 
 

@@ -41,12 +41,13 @@
     });
   }
 
-  // Say the number of results again once the page has loaded, so screen readers announce it.
+  // Put the number of results into the (hidden) live region again once the page has loaded,
+  // so that screen readers announce it as they would after an in-page update.
   var results = document.getElementById("result-status");
   if (results) {
     var text = results.textContent;
     results.textContent = "";
-    window.setTimeout(function () { results.textContent = text; }, 100);
+    window.setTimeout(function () { results.textContent = text; }, 150);
   }
 
   // A problem with the search: take the reader straight to it.

@@ -166,20 +166,20 @@ class ProviderSearchArgs(Schema):
         )
 
 
-def parse_near(value: str) -> tuple[float, float]:
-    """A ZIP code (its centroid) or 'lat,lon' -> (lat, lon)."""
+def parse_near(value: str, field: str = "near") -> tuple[float, float]:
+    """A ZIP code (its centroid) or 'lat,lon' -> (lat, lon); errors name `field`."""
     value = value.strip()
     if re.fullmatch(r"\d{5}(-\d{4})?", value):
         place = zip_place(value)
         if place is None:
-            raise ValidationError(f"unknown ZIP code {value}", "near")
+            raise ValidationError(f"unknown ZIP code {value}", field)
         return place.lat, place.lon
     match = LAT_LON.match(value)
     if not match:
-        raise ValidationError("expected a 5-digit ZIP code or lat,lon", "near")
+        raise ValidationError("expected a 5-digit ZIP code or lat,lon", field)
     lat, lon = float(match.group(1)), float(match.group(2))
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise ValidationError("latitude must be within ±90 and longitude within ±180", "near")
+        raise ValidationError("latitude must be within ±90 and longitude within ±180", field)
     return lat, lon
 
 

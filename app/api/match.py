@@ -5,16 +5,14 @@ Member data arrives in the body, never the query string, and is never logged.
 
 import csv
 import io
-import re
-import time
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, send_file, url_for
+from flask import Blueprint, current_app, jsonify, url_for
 from flask import request as http_request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from app import background
-from app.api.imports import _safe_name
+from app.api.uploads import job_or_404, job_timing, safe_name, send_job_file, take_upload
 from app.auth import require_role
 from app.config import street_geocoder_from
 from app.engines import get_engine
@@ -60,7 +58,6 @@ def match():
 
 
 def present_assignment(job: AssignmentJob) -> dict:
-    finished = job.finished_at or (time.time() if job.started_at else None)
     body = {
         "id": job.id,
         "state": job.state,
@@ -75,12 +72,7 @@ def present_assignment(job: AssignmentJob) -> dict:
         },
         "total_cost": job.total_cost,
         "attempts": job.attempts,
-        "timing": {
-            "created_at": job.created_at,
-            "started_at": job.started_at,
-            "finished_at": job.finished_at,
-            "seconds": round(finished - job.started_at, 3) if job.started_at else None,
-        },
+        "timing": job_timing(job),
         "error": job.error,
         "links": {"self": url_for("match.get_assignment", job_id=job.id)},
     }
@@ -90,30 +82,10 @@ def present_assignment(job: AssignmentJob) -> dict:
     return body
 
 
-def _upload(suffixes: tuple[str, ...], what: str):
-    upload = http_request.files.get("file")
-    if upload is None or not upload.filename:
-        raise APIError(
-            400,
-            "invalid_parameter",
-            f"attach the {what} as form field 'file'",
-            {"file": ["missing"]},
-        )
-    suffix = Path(upload.filename).suffix.lower()
-    if suffix not in suffixes:
-        raise APIError(
-            400,
-            "invalid_parameter",
-            f"the {what} is a {' or '.join(suffixes)} file",
-            {"file": [f"unsupported file type {suffix or '(none)'}"]},
-        )
-    return upload
-
-
 @bp.post("/assignments")
 @require_role("enrollment")
 def create_assignment():
-    upload = _upload((".csv",), "member file")
+    upload = take_upload((".csv",), "member file")
     if http_request.form:
         raise APIError(
             400,
@@ -123,7 +95,7 @@ def create_assignment():
         )
     uploads = current_app.extensions["pd_uploads_dir"]
     uploads.mkdir(parents=True, exist_ok=True)
-    job = AssignmentJob.new(_safe_name(upload.filename), uploads)
+    job = AssignmentJob.new(safe_name(upload.filename, "members.csv"), uploads)
     upload.save(job.upload_path)
     background.assignment_store().save(job)
     background.submit_assignment(job.id)
@@ -133,33 +105,18 @@ def create_assignment():
     return response
 
 
-def _assignment_or_404(job_id: str) -> AssignmentJob:
-    store = background.assignment_store()
-    job = store.get(job_id) if re.fullmatch(r"[0-9a-f]{32}", job_id) else None
-    if job is None:
-        raise APIError(404, "not_found", f"no assignment job {job_id}")
-    return job
-
-
 @bp.get("/assignments/<job_id>")
 @require_role("enrollment")
 def get_assignment(job_id: str):
-    return jsonify(present_assignment(_assignment_or_404(job_id)))
+    return jsonify(
+        present_assignment(job_or_404(background.assignment_store(), job_id, "assignment"))
+    )
 
 
 def _assignment_file(job_id: str, which: int, suffix: str):
-    job = _assignment_or_404(job_id)
+    job = job_or_404(background.assignment_store(), job_id, "assignment")
     path = result_paths(current_app.extensions["pd_assignments_dir"], job.id)[which]
-    if job.state != "succeeded" or not path.exists():
-        raise APIError(
-            409, "not_ready", f"the assignment is {job.state}; files come when it succeeds"
-        )
-    return send_file(
-        path.resolve(),
-        mimetype="text/csv",
-        as_attachment=True,
-        download_name=f"{Path(job.filename).stem}-{suffix}.csv",
-    )
+    return send_job_file(job, path, "assignment", f"{Path(job.filename).stem}-{suffix}.csv")
 
 
 @bp.get("/assignments/<job_id>/result.csv")
@@ -243,7 +200,7 @@ def adequacy():
         form = AdequacySchema().load(http_request.form.to_dict())
         if "zips" in form:
             raise ValidationError({"zips": ["give a member file or a ZIP list, not both"]})
-        points = _points_from_file(_upload((".csv",), "member location file"))
+        points = _points_from_file(take_upload((".csv",), "member location file"))
     else:
         form = AdequacySchema().load(_json_body())
         if "zips" not in form:

@@ -18,9 +18,9 @@ from marshmallow import (
     validates_schema,
 )
 
-from app.api.args import LAT_LON
+from app.api.args import parse_near
 from indexer import languages
-from indexer.geocode import Locate, zip_place
+from indexer.geocode import Locate
 from indexer.npi import is_valid_npi
 from indexer.validate import ACCESSIBILITY, LINES_OF_BUSINESS, PLAN_CODE
 
@@ -245,17 +245,9 @@ def _family_cell(cell: str) -> dict:
 
 
 def parse_home(value: str) -> tuple[float, float]:
-    """A ZIP code (its centroid) or 'lat,lon' -> (lat, lon)."""
-    value = value.strip()
-    if value[:5].isdigit() and len(value) in (5, 10):
-        place = zip_place(value)
-        if place is None:
-            raise ValidationError("unknown ZIP code", "home")
-        return place.lat, place.lon
-    match = LAT_LON.match(value)
-    if not match:
-        raise ValidationError("expected a 5-digit ZIP code or lat,lon", "home")
-    lat, lon = float(match.group(1)), float(match.group(2))
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise ValidationError("latitude must be within ±90 and longitude within ±180", "home")
-    return lat, lon
+    """A ZIP code (its centroid) or 'lat,lon' -> (lat, lon). The error names the field only: a
+    member's ZIP is not echoed back."""
+    try:
+        return parse_near(value, "home")
+    except ValidationError as exc:
+        raise ValidationError("not a known ZIP code or a valid lat,lon", "home") from exc

@@ -11,26 +11,34 @@ from pathlib import Path
 STATES = ("queued", "running", "succeeded", "failed")
 
 
-@dataclass
-class Job:
+@dataclass(kw_only=True)
+class JobRecord:
+    """What every background job keeps: its upload, state, timing and row counts."""
+
     id: str
-    source: str
     filename: str
     upload_path: str
-    layout: str | None = None
-    mode: str = "full"
     state: str = "queued"
     created_at: float = field(default_factory=time.time)
     started_at: float | None = None
     finished_at: float | None = None
     attempts: int = 0
     rows_read: int = 0
-    rows_imported: int = 0
     rows_rejected: int = 0
+    error: str | None = None
+
+
+@dataclass(kw_only=True)
+class Job(JobRecord):
+    """A roster import."""
+
+    source: str
+    layout: str | None = None
+    mode: str = "full"
+    rows_imported: int = 0
     providers: int = 0
     generation: str | None = None
     changes: dict | None = None
-    error: str | None = None
 
     @staticmethod
     def new(source: str, filename: str, upload_dir: Path, layout: str | None) -> "Job":
@@ -45,26 +53,15 @@ class Job:
         )
 
 
-@dataclass
-class AssignmentJob:
-    """A batch auto-assignment: members read, assigned, left unassigned, rejected."""
+@dataclass(kw_only=True)
+class AssignmentJob(JobRecord):
+    """A batch auto-assignment: members scored, assigned, left unassigned."""
 
-    id: str
-    filename: str
-    upload_path: str
-    state: str = "queued"
-    created_at: float = field(default_factory=time.time)
-    started_at: float | None = None
-    finished_at: float | None = None
-    attempts: int = 0
-    rows_read: int = 0
     members_scored: int = 0
     members_assigned: int = 0
     members_unassigned: int = 0
-    rows_rejected: int = 0
     total_cost: int | None = None
     rules_version: str | None = None
-    error: str | None = None
 
     @staticmethod
     def new(filename: str, upload_dir: Path) -> "AssignmentJob":

@@ -6,7 +6,7 @@ not; empty ones mean "any" and are dropped here.
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask import url_for
 from flask_babel import gettext
@@ -123,7 +123,6 @@ class Problem:
     message: str
     fix_url: str | None = None
     fix_text: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def problems(exc: ValidationError, request: PageRequest) -> list[Problem]:

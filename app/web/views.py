@@ -87,8 +87,17 @@ def _results_page(req: search_form.PageRequest, query, shaped: dict) -> dict:
     if query.geo is not None:
         near = req.value("near")
         place = near if re.fullmatch(r"\d{5}(-\d{4})?", near) else gettext("your location")
-        radius = format_decimal(query.geo.radius_miles, format="#,##0.#")
-        where = gettext("within %(radius)s miles of %(place)s", radius=radius, place=place)
+        miles = query.geo.radius_miles
+        # gettext plurals count whole numbers; a fraction of a mile reads as plural in English
+        # and Spanish ("0.5 miles", "2.5 millas"), as 2 does.
+        count = int(miles) if miles.is_integer() else 2
+        where = ngettext(
+            "within %(radius)s mile of %(place)s",
+            "within %(radius)s miles of %(place)s",
+            count,
+            radius=format_decimal(miles, format="#,##0.#"),
+            place=place,
+        )
     return {
         "total": total,
         "results": shaped["results"],

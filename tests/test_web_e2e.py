@@ -204,8 +204,11 @@ def test_search_filter_page_and_open_a_provider(tab):
     expect(page.locator(".site-header")).to_be_hidden()
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     page.emulate_media(media="screen")
+    # Back to the page of results the provider was found on.
     page.get_by_role("link", name="Back to results").click()
     assert query_of(page)["language"] == ["es"]
+    expect(page.get_by_text("Page 2", exact=True)).to_be_visible()
+    assert page.locator(".results h3").all_inner_texts() == second_page
 
 
 def test_results_are_announced(tab):

@@ -77,13 +77,16 @@ class PageRequest:
     def value(self, name: str, default: str = "") -> str:
         return self.args.get(name, default)
 
-    def link_args(self, drop=(), **changes) -> dict:
-        """Arguments of a link to this search with some parameters dropped or changed."""
+    def link_args(self, drop=(), keep_place: bool = False, **changes) -> dict:
+        """Arguments of a link to this search with some parameters dropped or changed; from its
+        first page, unless `keep_place` (a provider's page links back to where the visitor was)."""
         out: dict[str, list[str]] = {
             name: self.args.getlist(name) for name in self.args if name not in drop
         }
-        for name in ("cursor", "page"):
-            out.pop(name, None)
+        if not keep_place:
+            out.pop("cursor", None)
+        elif "cursor" in out:
+            out["page"] = [str(self.page)]
         for name, value in changes.items():
             if value is None:
                 out.pop(name, None)
@@ -91,8 +94,8 @@ class PageRequest:
                 out[name] = value if isinstance(value, list) else [str(value)]
         return {"lang": self.locale, **out}
 
-    def url(self, drop=(), **changes) -> str:
-        return url_for("web.search", **self.link_args(drop, **changes))
+    def url(self, drop=(), keep_place: bool = False, **changes) -> str:
+        return url_for("web.search", **self.link_args(drop, keep_place, **changes))
 
 
 def read(args: MultiDict, locale: str) -> PageRequest:

@@ -179,7 +179,7 @@ def provider(npi: str):
         provider=view,
         req=req,
         chosen_plans=query.plans if query else (),
-        back_url=req.url() if req.has_criteria else None,
+        back_url=req.url(keep_place=True) if req.has_criteria else None,
     )
 
 

@@ -90,11 +90,11 @@ def _results_page(req: search_form.PageRequest, query, shaped: dict) -> dict:
         miles = query.geo.radius_miles
         # gettext plurals count whole numbers; a fraction of a mile reads as plural in English
         # and Spanish ("0.5 miles", "2.5 millas"), as 2 does.
-        count = int(miles) if miles.is_integer() else 2
+        plural = int(miles) if miles.is_integer() else 2
         where = ngettext(
             "within %(radius)s mile of %(place)s",
             "within %(radius)s miles of %(place)s",
-            count,
+            plural,
             radius=format_decimal(miles, format="#,##0.#"),
             place=place,
         )

@@ -161,7 +161,8 @@ def test_other_bad_input(client):
     body = page(client, expect=400, q="nurse", sort="distance", lang="en")
     assert "To sort by distance, enter a ZIP code" in body
     # Parameters the page does not know (a tracking tag, say) are ignored, not refused.
-    assert npis(page(client, q="family doctor", utm_source="mail"))
+    body = page(client, q="family doctor", utm_source="mail", _external="1", _anchor="x")
+    assert npis(body) and "utm_source" not in body and "_anchor" not in body
 
 
 def test_no_results_say_what_to_do_next(client):

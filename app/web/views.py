@@ -48,9 +48,11 @@ def template_helpers() -> dict:
 
 
 def _this_page_in(locale: str) -> str:
-    args: dict = request.args.to_dict(flat=False)
-    args.update(request.view_args or {}, lang=[locale])
-    return url_for(request.endpoint or "web.search", **args)
+    """This page in another language: the same search, page and provider."""
+    args = search_form.read(request.args, locale).link_args(keep_place=True)
+    if request.endpoint == "web.provider" and request.view_args:
+        return url_for("web.provider", npi=request.view_args["npi"], **args)
+    return url_for("web.search", **args)
 
 
 @bp.get("/")

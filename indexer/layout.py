@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -85,6 +85,7 @@ def crosswalk_key(name: str) -> str:
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
+@lru_cache(maxsize=65536)  # names and cities repeat: a file has far fewer than rows
 def title_case(text: str) -> str:
     """`O'BRIEN-SMITH` -> `O'Brien-Smith`, `JOHN'S` -> `John's`, `3RD ST` -> `3rd St`."""
     lowered = text.lower()
@@ -112,6 +113,9 @@ def _zip(text: str) -> str:
 def _phone(text: str) -> str:
     if not text:
         return text
+    if len(text) == 10 and text.isdigit() and text[0] not in "01" and text[3] not in "01":
+        # Ten plain digits, as NPPES and CMS write every phone: what parse_phone would give.
+        return f"({text[:3]}) {text[3:6]}-{text[6:]}"
     try:
         return str(parse_phone(text))
     except PhoneError:
@@ -465,12 +469,13 @@ class Condition:
     parts: tuple["Condition", ...] = ()
     reason: str = ""
 
-    def holds(self, get: Callable[[str], str]) -> bool:
+    def holds(self, cells: dict[str, str]) -> bool:
+        """Whether a row's cells (source column -> trimmed text) meet this condition."""
         if self.op == "any":
-            return any(part.holds(get) for part in self.parts)
+            return any(part.holds(cells) for part in self.parts)
         if self.op == "all":
-            return all(part.holds(get) for part in self.parts)
-        value = get(self.column).strip()
+            return all(part.holds(cells) for part in self.parts)
+        value = cells.get(self.column, "")
         if self.op == "empty":
             return not value
         if self.op == "not-empty":
@@ -510,9 +515,9 @@ class Combine:
     pick: str | None = None
     join: str | None = None
 
-    def primary_number(self, get: Callable[[str], str]) -> int | None:
+    def primary_number(self, cells: dict[str, str]) -> int | None:
         for source in self.primary:
-            if get(source.name).strip().casefold() == self.primary_value:
+            if cells.get(source.name, "").casefold() == self.primary_value:
                 return source.n
         return None
 
@@ -631,28 +636,27 @@ class Layout:
             return LIST_SEPARATOR.join(self._items(column, value))
         value = self._item(column, value)
         if column in self.dates and value:
-            # A value that does not parse is left as it is; validation reports it by column.
-            with contextlib.suppress(ValueError):
-                value = datetime.strptime(value, self.dates[column]).date().isoformat()
+            value = _iso_date(value, self.dates[column])
         return value
 
-    def _combined(self, column: str, spec: Combine, get: Callable[[str], str]) -> str:
-        cells = [(s.n, text) for s in spec.sources if (text := get(s.name).strip())]
-        primary = spec.primary_number(get) if spec.primary else None
+    def _combined(self, column: str, spec: Combine, cells: dict[str, str]) -> str:
+        found = [(s.n, text) for s in spec.sources if (text := cells.get(s.name, ""))]
+        primary = spec.primary_number(cells) if spec.primary else None
         if column in LIST_COLUMNS:
             if primary is not None:
-                cells.sort(key=lambda cell: cell[0] != primary)  # stable: the primary first
-            items = [item for _, text in cells for item in self._items(column, text)]
+                found.sort(key=lambda cell: cell[0] != primary)  # stable: the primary first
+            items = [item for _, text in found for item in self._items(column, text)]
             return LIST_SEPARATOR.join(dict.fromkeys(items))
         if spec.join is not None:
-            return self._convert(column, spec.join.join(text for _, text in cells))
-        at_primary = [text for n, text in cells if n == primary and primary is not None]
-        chosen = (at_primary or [text for _, text in cells] or [""])[0]
+            return self._convert(column, spec.join.join(text for _, text in found))
+        at_primary = [text for n, text in found if n == primary and primary is not None]
+        chosen = (at_primary or [text for _, text in found] or [""])[0]
         return self._convert(column, chosen)
 
-    def skipped(self, get: Callable[[str], str]) -> Skipped | None:
+    def skipped(self, cells: dict[str, str]) -> Skipped | None:
+        """`Skipped(reason)` for a row (source column -> trimmed text) a filter leaves out."""
         for condition in self.filters:
-            if not condition.holds(get):
+            if not condition.holds(cells):
                 return Skipped(condition.describe())
         return None
 
@@ -661,16 +665,12 @@ class Layout:
     ) -> Iterator[tuple[int, dict[str, str] | Skipped]]:
         """Source rows -> rows in the project's own layout (several per row for plan columns),
         or `Skipped(reason)` for a row a filter leaves out."""
-        bound: dict[str, str | None] | None = None
+        bound: list[tuple[str, str]] | None = None
         for line, raw in rows:
             if bound is None:
-                bound = self.bind(raw.keys())
-
-            def get(name: str, raw=raw, bound=bound) -> str:
-                key = bound.get(name)
-                return (raw.get(key) or "") if key is not None else ""
-
-            skipped = self.skipped(get)
+                bound = [(k, v) for k, v in self.bind(raw.keys()).items() if v is not None]
+            cells = {name: (raw.get(header) or "").strip() for name, header in bound}
+            skipped = self.skipped(cells)
             if skipped is not None:
                 yield line, skipped
                 continue
@@ -679,13 +679,13 @@ class Layout:
                 if passthrough in raw:
                     base[passthrough] = (raw[passthrough] or "").strip()
             for source, targets in self.columns.items():
-                text = get(source)
+                text = cells.get(source, "")
                 for target in targets:
                     value = self._convert(target, text)
                     if value or target not in base:
                         base[target] = value
             for target, spec in self.combine.items():
-                value = self._combined(target, spec, get)
+                value = self._combined(target, spec, cells)
                 if value or target not in base:
                     base[target] = value
             if not self.plans:
@@ -694,9 +694,17 @@ class Layout:
             for group in self.plans:
                 row = {**base, **group.get("defaults", {})}
                 for source, target in group["columns"].items():
-                    row[target] = self._convert(target, get(source))
+                    row[target] = self._convert(target, cells.get(source, ""))
                 if row.get("plan_provider_id"):
                     yield line, row
+
+
+@lru_cache(maxsize=65536)  # a file has far fewer dates than rows
+def _iso_date(value: str, written: str) -> str:
+    """An ISO date, or the value as it is when it does not parse (validation reports it)."""
+    with contextlib.suppress(ValueError):
+        return datetime.strptime(value, written).date().isoformat()
+    return value
 
 
 def _condition_columns(condition: Condition) -> Iterator[str]:

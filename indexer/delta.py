@@ -1,8 +1,8 @@
 """Delta rosters: adds, changes and terminations applied to the live directory without a rebuild.
 
 A delta roster has the columns of a full roster plus `action` (`add`, `change`, `terminate`) and,
-for terminations, `termination_date`. A terminate row needs only npi, location_id, plan and the
-date. The source's kept records are updated (a terminated record is kept with its date) and only the
+for terminations, `termination_date`. A terminate row needs only npi, location_id, plan (blank for
+a listing without a plan) and the date. The source's kept records are updated (a terminated record is kept with its date) and only the
 providers touched are rewritten in the live directory. A termination dated in the future takes the
 record out of search when that day comes (`expire_terminations`, run daily).
 """
@@ -19,13 +19,15 @@ from pathlib import Path
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from app.engines.base import Engine
+from app.vocab.codes import PLAN_CODE
+from app.vocab.fields import Npi
 from indexer.documents import documents_from_sorted
 from indexer.enrich import enrich
 from indexer.geocode import Locate
 from indexer.layout import Layout
-from indexer.records import ImportSummary, RowError
+from indexer.records import ERROR, ImportSummary, RowError, Skipped
 from indexer.staging import SourceFiles, current, external_sort, record_key, without_duplicates
-from indexer.validate import PLAN_CODE, Npi, validate_rows
+from indexer.validate import validate_rows
 
 ACTIONS = ("add", "change", "terminate")
 EXPIRED_THROUGH = "expired-through.json"
@@ -37,7 +39,7 @@ class TerminationSchema(Schema):
 
     npi = Npi(required=True)
     location_id = fields.String(required=True, validate=validate.Length(min=1, max=80))
-    plan = fields.String(required=True, validate=validate.Regexp(PLAN_CODE))
+    plan = fields.String(validate=validate.Regexp(PLAN_CODE))
     termination_date = fields.Date(required=True)
 
 
@@ -49,8 +51,12 @@ def _delta_records(
     summary: ImportSummary,
     rejected: set[int],
     locate: Locate | None,
+    warned: set[int],
 ) -> Iterator[dict]:
     for line, raw in rows:
+        if isinstance(raw, Skipped):
+            summary.rows_skipped += 1
+            continue
         summary.rows_read += 1
         errors: list[RowError] = []
         record = None
@@ -76,17 +82,19 @@ def _delta_records(
                     record = {
                         "npi": loaded["npi"],
                         "location_id": loaded["location_id"],
-                        "plan": loaded["plan"],
+                        "plan": loaded.get("plan"),
                         "terminated_on": loaded["termination_date"].isoformat(),
                     }
             else:
                 ((_, record, errors),) = validate_rows([(line, raw)])
                 if record is not None:
-                    errors = enrich(record, locate)
-        if errors:
-            summary.errors.extend(errors)
+                    errors = errors + enrich(record, locate)
+        summary.errors.extend(errors)
+        if record is None or any(e.severity == ERROR for e in errors):
             rejected.add(line)
             continue
+        if errors:
+            warned.add(line)
         record["line"] = line
         record["action"] = action
         yield record
@@ -156,12 +164,13 @@ def apply_delta(
     today_text = (today or date.today()).isoformat()
     sources = SourceFiles(sources_dir)
     rejected: set[int] = set()
+    warned: set[int] = set()
     touched: set[str] = set()
     counts = dict.fromkeys(ACTIONS, 0)
     with tempfile.TemporaryDirectory(prefix="pd-delta-") as work:
         changes = without_duplicates(
             external_sort(
-                _delta_records(rows, summary, rejected, locate),
+                _delta_records(rows, summary, rejected, locate, warned),
                 key=lambda r: (*record_key(r), r["line"]),
                 workdir=work,
             ),
@@ -186,10 +195,12 @@ def apply_delta(
         sources.commit(source)
     summary.rows_rejected = len(rejected)
     summary.rows_imported = summary.rows_read - summary.rows_rejected
+    summary.rows_with_warnings = len(warned - rejected)
     summary.providers = result["upserted"]
     if layout is not None:
         summary.errors = [
-            RowError(e.line, layout.source_name(e.field), e.value, e.reason) for e in summary.errors
+            RowError(e.line, layout.source_name(e.field), e.value, e.reason, e.severity)
+            for e in summary.errors
         ]
     return {**counts, **result}
 
@@ -236,7 +247,7 @@ def unverified(
                 "source": record["source"],
                 "npi": record["npi"],
                 "location_id": record["location_id"],
-                "plan": record["plan"],
+                "plan": record.get("plan") or "",
                 "plan_provider_id": record.get("plan_provider_id", ""),
                 "last_verified": verified or "",
                 "days_since_verified": (

@@ -3,8 +3,8 @@
 import itertools
 from collections.abc import Iterable, Iterator
 
-from indexer import text
-from indexer.specialties import lookup as lookup_specialty
+from app.vocab import text
+from app.vocab.nucc import describe as describe_specialty
 
 AGE_FLOOR, AGE_CEILING = 0, 120
 
@@ -31,7 +31,11 @@ def search_text(doc: dict) -> str:
         if part:
             words.extend(text.tokens(part))
     for specialty in doc["specialties"]:
-        known = lookup_specialty(specialty["code"])
+        known = describe_specialty(specialty["code"])
+        if not known.known:
+            # A code NUCC does not have stays findable as it was written.
+            words.extend(text.tokens(specialty["code"]))
+            continue
         words.extend(text.tokens(specialty["display"]))
         words.extend(text.tokens(known.display_es))
         for term in known.terms:
@@ -52,11 +56,12 @@ def name_text(doc: dict) -> str:
 
 def _new_provider(record: dict) -> dict:
     codes = record["taxonomy_codes"]
+    described = [describe_specialty(code) for code in codes]
     specialties = [
-        {"code": code, "display": lookup_specialty(code).display, "primary": i == 0}
-        for i, code in enumerate(codes)
+        {"code": s.code, "display": s.display, "primary": i == 0, "known": s.known}
+        for i, s in enumerate(described)
     ]
-    pcp_types = [lookup_specialty(c).pcp_type for c in codes if lookup_specialty(c).pcp_type]
+    pcp_types = [s.pcp_type for s in described if s.pcp_type]
     return {
         "npi": record["npi"],
         "entity_type": record.get("entity_type", "practitioner"),
@@ -96,7 +101,9 @@ def _new_location(record: dict) -> dict:
         "city": record.get("city", ""),
         "state": record.get("state", "CA"),
         "zip": record["zip"],
+        "zip4": record.get("zip4"),
         "phone": record.get("phone"),
+        "phone_extension": record.get("phone_extension"),
         "hours": record.get("hours"),
         "accessibility": record.get("accessibility", []),
         "staff_languages": record.get("staff_languages", []),
@@ -123,30 +130,90 @@ def _plan(record: dict) -> dict:
     }
 
 
+# Values a record may leave out that another record of the same provider (or place) gives: a plan
+# roster rarely repeats the languages or the phone extension a national file has.
+PROVIDER_VALUES = (
+    "first_name",
+    "middle_name",
+    "last_name",
+    "organization_name",
+    "credentials",
+    "gender",
+    "taxonomy_codes",
+    "age_min",
+    "age_max",
+    "languages",
+    "board_certifications",
+    "hospital_affiliations",
+    "medical_group",
+    "license",
+)
+LOCATION_VALUES = (
+    "location_name",
+    "address",
+    "city",
+    "state",
+    "zip4",
+    "phone",
+    "phone_extension",
+    "hours",
+    "accessibility",
+    "staff_languages",
+    "telehealth",
+)
+
+
+EMPTY = (None, "", [], False)
+
+
+def _filled(records: list[dict], names: tuple[str, ...]) -> dict:
+    """The first record, its missing values taken from the next records that have them."""
+    merged = dict(records[0])
+    for name in names:
+        if merged.get(name) in EMPTY:
+            found = next((r[name] for r in records[1:] if r.get(name) not in EMPTY), None)
+            if found is not None:
+                merged[name] = found
+    return merged
+
+
 def _newest_first(records: list[dict]) -> list[dict]:
     # Stable: among records updated the same day, the earlier source (by name) wins.
     return sorted(records, key=lambda r: r.get("last_updated") or "", reverse=True)
 
 
+def _place(record: dict) -> str:
+    """Where a record is: its address's place key, so that sources naming one place by different
+    location ids (an NPPES listing, a plan roster) give one location; else its location id."""
+    return record.get("place") or f"id:{record['location_id']}"
+
+
 def provider_document(records: list[dict]) -> dict:
-    """One provider's document from all its records (any sources), the newest record winning."""
+    """One provider's document from all its records (any sources), the newest record winning.
+
+    A record without a plan lists the provider at its location; plan records add the plans.
+    """
     chosen: dict[tuple[str, str], dict] = {}
     for record in _newest_first(records):
-        chosen.setdefault((record["location_id"], record["plan"]), record)
+        chosen.setdefault((_place(record), record.get("plan") or ""), record)
     newest = _newest_first(list(chosen.values()))
-    doc = _new_provider(newest[0])
+    doc = _new_provider(_filled(newest, PROVIDER_VALUES))
     updated = [r.get("last_updated") for r in chosen.values() if r.get("last_updated")]
     verified = [r.get("last_verified") for r in chosen.values() if r.get("last_verified")]
     doc["last_updated"] = max(updated, default=None)
     # A provider is only as verified as its least recently verified record.
     doc["last_verified"] = min(verified, default=None) if len(verified) == len(chosen) else None
     locations: dict[str, dict] = {}
-    for (location_id, _plan_code), record in sorted(chosen.items()):
-        if location_id not in locations:
-            newest_here = next(r for r in newest if r["location_id"] == location_id)
-            locations[location_id] = _new_location(newest_here)
-        locations[location_id]["plans"].append(_plan(record))
-    doc["locations"] = list(locations.values())
+    for (place, plan_code), record in sorted(chosen.items()):
+        if place not in locations:
+            # The place takes the location id and details of its newest plan record, if any.
+            here = [r for r in newest if _place(r) == place]
+            with_plan = [r for r in here if r.get("plan")]
+            others = [r for r in here if not r.get("plan")]
+            locations[place] = _new_location(_filled(with_plan + others, LOCATION_VALUES))
+        if plan_code:
+            locations[place]["plans"].append(_plan(record))
+    doc["locations"] = sorted(locations.values(), key=lambda loc: loc["location_id"])
     doc["search_text"] = search_text(doc)
     doc["name_text"] = name_text(doc)
     return doc

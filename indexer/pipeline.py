@@ -5,9 +5,10 @@ import csv
 import dataclasses
 import itertools
 import logging
+import multiprocessing
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -18,19 +19,20 @@ from indexer.documents import documents_from_sorted
 from indexer.enrich import enrich
 from indexer.geocode import Locate
 from indexer.layout import Layout, read_with_layout
-from indexer.records import ImportSummary, RowError
-from indexer.sources.csv_roster import open_roster
+from indexer.records import ERROR, ImportSummary, RowError, Skipped
+from indexer.sources.csv_roster import RosterFormatError, open_roster
 from indexer.sources.plannet import read_plannet
 from indexer.sources.xlsx_roster import read_xlsx_rows, xlsx_header
 from indexer.staging import (
     SourceFiles,
     current,
     external_sort,
+    one_location_per_place,
     record_key,
     tagged,
     without_duplicates,
 )
-from indexer.validate import validate_rows
+from indexer.validate import Row, validate_rows
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +49,20 @@ CHECK_CHUNK = 2000
 
 
 def _check_chunk(
-    chunk: list[tuple[int, dict[str, str] | list[RowError]]], locate: Locate | None = None
-) -> list[tuple[int, dict | None, list[RowError]]]:
+    chunk: list[tuple[int, Row]], locate: Locate | None = None
+) -> list[tuple[int, dict | Skipped | None, list[RowError]]]:
     """Validate and enrich a chunk of rows (run in a worker process for large rosters)."""
-    checked = []
-    for line, record, errors in validate_rows(chunk):
+    checked: list[tuple[int, dict | Skipped | None, list[RowError]]] = []
+    for line, raw in chunk:
+        if isinstance(raw, Skipped):
+            checked.append((line, raw, []))
+            continue
+        ((_, record, problems),) = validate_rows([(line, raw)])
         if record is not None:
-            errors = enrich(record, locate)
-        checked.append((line, record, errors))
+            problems = problems + enrich(record, locate)
+            if any(p.severity == ERROR for p in problems):
+                record = None
+        checked.append((line, record, problems))
     return checked
 
 
@@ -75,16 +83,17 @@ def _checked_rows(
     first = next(chunks, None)
     if first is None:
         return
-    if workers <= 1 or locate is not None or len(first) < CHECK_CHUNK:
+    # A daemonic process (a Celery prefork pool child) may not have children of its own: a pool
+    # there fails at its first submit, so rows are checked in-process.
+    in_process = workers <= 1 or multiprocessing.current_process().daemon
+    if in_process or locate is not None or len(first) < CHECK_CHUNK:
         yield from _check_chunk(first, locate)
         for chunk in chunks:
             yield from _check_chunk(chunk, locate)
         return
     try:
         pool = ProcessPoolExecutor(max_workers=workers)
-    except (OSError, ValueError, AssertionError):  # e.g. inside a daemonic worker process
-        pool = None
-    if pool is None:
+    except (OSError, ValueError):  # no semaphores on this system
         yield from _checked_rows(itertools.chain(first, *chunks), locate, 1)
         return
     with pool:
@@ -98,43 +107,56 @@ def _checked_rows(
 
 
 def validated_records(
-    rows: Iterable[tuple[int, dict[str, str] | list[RowError]]],
+    rows: Iterable[tuple[int, Row]],
     summary: ImportSummary,
     rejected_lines: set[int],
     progress: Progress | None = None,
     every: int = 1000,
     locate: Locate | None = None,
     workers: int = 1,
+    warned_lines: set[int] | None = None,
 ) -> Iterator[dict]:
-    """Records of the good rows, enriched; bad rows go into the summary with their reasons."""
-    for line, record, errors in _checked_rows(rows, locate, workers):
+    """Records of the good rows, enriched; bad rows go into the summary with their reasons, and
+    the warnings of good rows with theirs."""
+    warned_lines = set() if warned_lines is None else warned_lines
+    for line, record, problems in _checked_rows(rows, locate, workers):
+        if isinstance(record, Skipped):
+            summary.rows_skipped += 1
+            continue
         summary.rows_read += 1
         if progress and summary.rows_read % every == 0:
             summary.rows_rejected = len(rejected_lines)
             progress(summary)
-        if errors:
-            summary.errors.extend(errors)
+        summary.errors.extend(problems)
+        if record is None:
             rejected_lines.add(line)
             continue
+        if problems:
+            warned_lines.add(line)
         yield record
 
 
 def staged_records(
-    rows: Iterable[tuple[int, dict[str, str] | list[RowError]]],
+    rows: Iterable[tuple[int, Row]],
     summary: ImportSummary,
     workdir: str,
     progress: Progress | None = None,
     locate: Locate | None = None,
     workers: int = 1,
 ) -> Iterator[dict]:
-    """A roster's good records in key order, duplicates rejected; the summary's counts are final
-    once this is exhausted."""
+    """A roster's good records in key order, one location per place, duplicates rejected; the
+    summary's counts are final once this is exhausted."""
     rejected: set[int] = set()
-    good = validated_records(rows, summary, rejected, progress, locate=locate, workers=workers)
+    warned: set[int] = set()
+    good = validated_records(
+        rows, summary, rejected, progress, locate=locate, workers=workers, warned_lines=warned
+    )
     ordered = external_sort(good, key=lambda r: (*record_key(r), r["line"]), workdir=workdir)
-    yield from without_duplicates(ordered, summary.errors, rejected)
+    placed = one_location_per_place(ordered, summary.errors, warned)
+    yield from without_duplicates(placed, summary.errors, rejected)
     summary.rows_rejected = len(rejected)
     summary.rows_imported = summary.rows_read - summary.rows_rejected
+    summary.rows_with_warnings = len(warned - rejected)
 
 
 class Collected:
@@ -169,18 +191,58 @@ def collect(
     return Collected(docs)
 
 
-def roster_rows(
-    path: str | Path, layout: Layout | None = None
-) -> Iterator[tuple[int, dict[str, str]]]:
-    """Rows of a roster file in the project's own layout: .csv, .xlsx (a spreadsheet), or FHIR
-    Plan-Net as a .json Bundle or .ndjson resources.
+PLANNET_SUFFIXES = (".json", ".ndjson")
+Paths = str | Path | Sequence[str | Path]
+
+
+def roster_files(paths: Paths) -> list[Path]:
+    """The files an import reads. A folder stands for its .ndjson and .json files, by name (a FHIR
+    bulk export writes one NDJSON file per resource type).
+
+    One CSV or Excel roster is read alone; several files must all be FHIR Plan-Net.
+    """
+    given = [paths] if isinstance(paths, str | Path) else list(paths)
+    files: list[Path] = []
+    for path in map(Path, given):
+        if path.is_dir():
+            found = sorted(
+                p for p in path.iterdir() if p.is_file() and p.suffix.lower() in PLANNET_SUFFIXES
+            )
+            if not found:
+                raise RosterFormatError(f"{path}: no .ndjson or .json file in this folder")
+            files.extend(found)
+        else:
+            files.append(path)
+    if not files:
+        raise RosterFormatError("no roster file given")
+    check_readable_together([f.name for f in files])
+    return files
+
+
+def check_readable_together(names: Sequence[str]) -> None:
+    """Refuse files that cannot make one import: several files are Plan-Net resources read
+    together (references resolve across them); a CSV or Excel roster comes alone."""
+    if len(names) < 2:
+        return
+    tabular = [n for n in names if Path(n).suffix.lower() not in PLANNET_SUFFIXES]
+    if tabular:
+        raise RosterFormatError(
+            f"one .csv or .xlsx roster at a time, on its own ({', '.join(tabular)} came with "
+            "other files); only FHIR Plan-Net .json / .ndjson files are read together"
+        )
+
+
+def roster_rows(paths: Paths, layout: Layout | None = None) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of a roster in the project's own layout: a .csv or .xlsx file (a spreadsheet), or FHIR
+    Plan-Net as .json Bundles and .ndjson resources (one or more files, or a folder of them).
 
     Headers are checked now, before any row is read.
     """
-    suffix = Path(path).suffix.lower()
-    if suffix in (".json", ".ndjson"):
-        return read_plannet([path])
-    if suffix == ".xlsx":
+    files = roster_files(paths)
+    if files[0].suffix.lower() in PLANNET_SUFFIXES:
+        return read_plannet(files)
+    (path,) = files
+    if path.suffix.lower() == ".xlsx":
         if layout is None:
             return read_xlsx_rows(path)
         layout.check_header(xlsx_header(path))
@@ -207,7 +269,7 @@ def _publish(engine: Engine, docs: Iterable[dict]) -> str:
 
 def import_roster(
     engine: Engine,
-    path: str | Path,
+    paths: Paths,
     progress: Progress | None = None,
     locate: Locate | None = None,
     layout: Layout | None = None,
@@ -215,15 +277,20 @@ def import_roster(
     sources_dir: str | Path | None = None,
     mode: str = "full",
 ) -> ImportSummary:
-    """Make a roster the whole of its source, and publish the directory of all sources.
+    """Make a roster the whole of its source, and publish the directory of all sources; or, with
+    mode "delta", apply a delta roster's adds, changes and terminations in place.
+
+    `paths`: one roster file, or several Plan-Net files or folders (see `roster_files`).
 
     The new generation is built beside the live one from the merge of every source's records and
     swapped in only when complete; the source's new records are kept only once it is live.
     Rows that fail validation are reported in the summary and left out; anything that goes wrong
     with the engine discards the half-built generation and re-raises.
     """
-    summary = ImportSummary(source=str(path))
-    rows = roster_rows(path, layout)
+    files = roster_files(paths)
+    name = ", ".join(str(f) for f in files)
+    summary = ImportSummary(source=name)
+    rows = roster_rows(files, layout)
     if mode == "delta":
         if sources_dir is None:
             raise ValueError("a delta needs the directory's kept sources (sources_dir)")
@@ -231,7 +298,7 @@ def import_roster(
             engine, rows, sources_dir, source, summary, locate=locate, layout=layout
         )
         summary.generation = engine.health()["generation"]
-        log.info("delta %s (source %s): %s", path, source, summary.changes)
+        log.info("delta %s (source %s): %s", name, source, summary.changes)
         return summary
     with tempfile.TemporaryDirectory(prefix="pd-import-") as work:
         sources = SourceFiles(sources_dir if sources_dir is not None else Path(work) / "sources")
@@ -253,7 +320,7 @@ def import_roster(
         ]
     log.info(
         "import %s (source %s): %d rows read, %d imported, %d rejected, generation %s",
-        path,
+        name,
         source,
         summary.rows_read,
         summary.rows_imported,
@@ -271,7 +338,7 @@ def rebuild(engine: Engine, sources_dir: str | Path) -> ImportSummary:
     return summary
 
 
-REJECT_COLUMNS = ("line", "field", "value", "reason")
+REJECT_COLUMNS = ("line", "field", "value", "reason", "severity")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -281,12 +348,15 @@ def _cell(value: str) -> str:
 
 
 def write_rejects(errors: Iterable[RowError], path: str | Path) -> int:
-    """Write rejected rows as CSV (line, field, value, reason); returns the number written."""
+    """Write row problems as CSV (line, field, value, reason, severity: `error` for a rejected
+    row, `warning` for a value left out of a row that went in); returns the number written."""
     count = 0
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(REJECT_COLUMNS)
         for error in errors:
-            writer.writerow([error.line, error.field, _cell(error.value), _cell(error.reason)])
+            writer.writerow(
+                [error.line, error.field, _cell(error.value), _cell(error.reason), error.severity]
+            )
             count += 1
     return count

@@ -14,13 +14,14 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from indexer.records import RowError
+from indexer.records import RowError, warning
 
 CHUNK_RECORDS = 20_000
 
 
 def record_key(record: dict) -> tuple[str, str, str]:
-    return record["npi"], record["location_id"], record["plan"]
+    """npi, location_id, plan ("" for a listing without a plan)."""
+    return record["npi"], record["location_id"], record.get("plan") or ""
 
 
 def _dump(records: list[dict], directory: str) -> str:
@@ -53,6 +54,41 @@ def external_sort(
             os.unlink(run)
 
 
+def one_location_per_place(
+    records: Iterable[dict], errors: list[RowError], warned_lines: set[int]
+) -> Iterator[dict]:
+    """Records of one provider at two location ids whose addresses are one place (spelt two ways:
+    `115 MALL DRIVE` / `115 Mall Dr`) under the location id of the first line, with a warning; a
+    moved record that then repeats one already there (same plan, or both without) is that record.
+
+    Takes and yields records in key order (then line); one provider is held at a time.
+    """
+    for _npi, group in itertools.groupby(records, key=lambda r: r["npi"]):
+        first_at: dict[str, dict] = {}
+        seen: set[tuple] = set()
+        out = []
+        for record in sorted(group, key=lambda r: r["line"]):
+            place = record.get("place")
+            first = first_at.setdefault(place, record) if place else record
+            if first["location_id"] != record["location_id"]:
+                errors.append(
+                    warning(
+                        record["line"],
+                        "address",
+                        record.get("address", ""),
+                        f"same place as line {first['line']} ({first.get('address', '')}, "
+                        f"location {first['location_id']}); listed as one location",
+                    )
+                )
+                warned_lines.add(record["line"])
+                record["location_id"] = first["location_id"]
+                if record_key(record) in seen:
+                    continue
+            seen.add(record_key(record))
+            out.append(record)
+        yield from sorted(out, key=lambda r: (*record_key(r), r["line"]))
+
+
 def without_duplicates(
     records: Iterable[dict], errors: list[RowError], rejected_lines: set[int]
 ) -> Iterator[dict]:
@@ -64,7 +100,7 @@ def without_duplicates(
                 RowError(
                     record["line"],
                     "plan",
-                    record["plan"],
+                    record.get("plan") or "",
                     f"duplicate of line {previous['line']} (same npi, location_id and plan)",
                 )
             )

@@ -1,203 +1,94 @@
-"""Roster row -> canonical record, or the reasons it cannot be one (marshmallow)."""
+"""Roster row -> canonical record, or the reasons it cannot be one (marshmallow).
 
-import re
+Only the key decides whether a row is in: a valid NPI, a name, and a practice address that can be
+placed on the map (a ZIP code we know, or coordinates). A bad value anywhere else is a *warning*:
+the row goes in without that value, and the warning is reported like an error (line, column,
+value, reason) with severity `warning`.
+"""
+
 from collections.abc import Iterable, Iterator
 
-from marshmallow import (
-    EXCLUDE,
-    Schema,
-    ValidationError,
-    fields,
-    post_load,
-    pre_load,
-    validate,
-    validates_schema,
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate
+
+from app.vocab import languages, nucc
+from app.vocab.addresses import place_key
+from app.vocab.codes import (
+    ACCEPTING,
+    ACCEPTING_ALIASES,
+    ACCESSIBILITY,
+    ENTITY_TYPES,
+    GENDER_ALIASES,
+    LINES_OF_BUSINESS,
+    PLAN_CODE,
+    split_list,
 )
+from app.vocab.fields import Coded, Flag, Npi, PipeList
+from app.vocab.phones import PhoneError, parse_phone
+from app.vocab.zips import parse_zip
+from indexer.records import ERROR, WARNING, RowError, Skipped
 
-from indexer import languages
-from indexer.npi import is_valid_npi
-from indexer.records import RowError
-from indexer.specialties import lookup as lookup_specialty
-
-ENTITY_TYPES = ("practitioner", "urgent_care", "lab", "pharmacy", "hospital")
-LINES_OF_BUSINESS = ("commercial", "medi-cal", "medicare-advantage", "covered-california")
-ACCEPTING = ("accepting", "not_accepting", "existing_only", "existing_family")
-ACCESSIBILITY = (
-    "ada-access",
-    "accessible-parking",
-    "accessible-exam-room",
-    "public-transit",
-    "tty",
-    "cultural-competence",
+# Values whose problems keep a row out; every other column's problems are warnings.
+KEY_FIELDS = frozenset({"npi", "first_name", "last_name", "organization_name", "zip"})
+PLAN_FIELDS = (
+    "plan",
+    "plan_name",
+    "line_of_business",
+    "plan_provider_id",
+    "accepting_new_patients",
+    "panel_capacity",
+    "panel_members",
 )
-# FHIR Plan-Net `newpatients` codes and common roster spellings.
-ACCEPTING_ALIASES = {
-    "newpt": "accepting",
-    "nopt": "not_accepting",
-    "existptonly": "existing_only",
-    "existptfam": "existing_family",
-    "y": "accepting",
-    "yes": "accepting",
-    "open": "accepting",
-    "n": "not_accepting",
-    "no": "not_accepting",
-    "closed": "not_accepting",
-}
-GENDER_ALIASES = {"f": "female", "m": "male", "x": "nonbinary", "u": ""}
-TRUTHY = {
-    "y": True,
-    "yes": True,
-    "true": True,
-    "1": True,
-    "n": False,
-    "no": False,
-    "false": False,
-    "0": False,
-}
-PLAN_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-ZIP = re.compile(r"^\d{5}(-\d{4})?$")
-LIST_SEPARATOR = "|"
-
-
-def split_list(value: str) -> list[str]:
-    return [part.strip() for part in value.split(LIST_SEPARATOR) if part.strip()]
-
-
-class Npi(fields.String):
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if not text.isdigit() or len(text) != 10:
-            raise ValidationError("an NPI is exactly 10 digits")
-        if not is_valid_npi(text):
-            raise ValidationError("NPI check digit is wrong (Luhn with prefix 80840)")
-        return text
-
-
-class TaxonomyCodes(fields.String):
-    def _deserialize(self, value, attr, data, **kwargs):
-        codes = split_list(super()._deserialize(value, attr, data, **kwargs).upper())
-        if not codes:
-            raise ValidationError("at least one NUCC taxonomy code is required")
-        unknown = [c for c in codes if lookup_specialty(c) is None]
-        if unknown:
-            raise ValidationError(f"unknown NUCC taxonomy code(s): {', '.join(unknown)}")
-        return list(dict.fromkeys(codes))
-
-
-class Languages(fields.String):
-    def _deserialize(self, value, attr, data, **kwargs):
-        codes = []
-        for part in split_list(super()._deserialize(value, attr, data, **kwargs)):
-            code = languages.to_code(part)
-            if code is None:
-                raise ValidationError(f"unknown language: {part!r}")
-            codes.append(code)
-        return list(dict.fromkeys(codes))
-
-
-class PipeList(fields.String):
-    def __init__(self, choices: Iterable[str] | None = None, **kwargs):
-        super().__init__(**kwargs)
-        self.choices = tuple(choices) if choices else None
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        items = split_list(super()._deserialize(value, attr, data, **kwargs))
-        if self.choices is not None:
-            items = [i.lower() for i in items]
-            bad = [i for i in items if i not in self.choices]
-            if bad:
-                raise ValidationError(
-                    f"unknown value(s) {', '.join(bad)}; expected {', '.join(self.choices)}"
-                )
-        return list(dict.fromkeys(items))
-
-
-class Flag(fields.String):
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs).strip().lower()
-        if text not in TRUTHY:
-            raise ValidationError("expected Y or N")
-        return TRUTHY[text]
-
-
-class Coded(fields.String):
-    """A code from a fixed list, with accepted aliases, case-insensitive."""
-
-    def __init__(self, choices: Iterable[str], aliases: dict[str, str] | None = None, **kwargs):
-        super().__init__(**kwargs)
-        self.choices = tuple(choices)
-        self.aliases = aliases or {}
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs).strip().lower()
-        text = self.aliases.get(text, text).replace(" ", "_")
-        if text not in self.choices:
-            raise ValidationError(f"expected one of {', '.join(self.choices)}")
-        return text
-
-
-class Phone(fields.String):
-    def _deserialize(self, value, attr, data, **kwargs):
-        digits = re.sub(r"\D", "", super()._deserialize(value, attr, data, **kwargs))
-        if len(digits) == 11 and digits.startswith("1"):
-            digits = digits[1:]
-        if len(digits) != 10:
-            raise ValidationError("a US phone number has 10 digits")
-        return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
-
-
-def _blank_to_none(data: dict) -> dict:
-    return {k: v for k, v in data.items() if v not in ("", None)}
+MAX_CODE_LENGTH = 40
 
 
 class RosterRowSchema(Schema):
-    """One row of the project's roster layout (see docs/roster-format.md)."""
+    """One row of the project's roster layout (see the README, "Roster format")."""
 
     class Meta:
         unknown = EXCLUDE
 
     npi = Npi(required=True)
-    entity_type = Coded(ENTITY_TYPES, load_default="practitioner")
+    entity_type = Coded(ENTITY_TYPES)
     first_name = fields.String(validate=validate.Length(max=80))
     middle_name = fields.String(validate=validate.Length(max=80))
     last_name = fields.String(validate=validate.Length(max=80))
     organization_name = fields.String(validate=validate.Length(max=200))
     credentials = fields.String(validate=validate.Length(max=40))
     gender = Coded(("female", "male", "nonbinary", ""), GENDER_ALIASES)
-    taxonomy_codes = TaxonomyCodes(required=True)
+    taxonomy_codes = PipeList(load_default=list)
     age_min = fields.Integer(validate=validate.Range(0, 120), strict=False)
     age_max = fields.Integer(validate=validate.Range(0, 120), strict=False)
-    languages = Languages(load_default=list)
-    staff_languages = Languages(load_default=list)
+    languages = PipeList(load_default=list)
+    staff_languages = PipeList(load_default=list)
     board_certifications = PipeList(load_default=list)
     hospital_affiliations = PipeList(load_default=list)
     medical_group = fields.String(validate=validate.Length(max=200))
     license = fields.String(validate=validate.Length(max=40))
-    location_id = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    location_id = fields.String(validate=validate.Length(min=1, max=80))
     location_name = fields.String(validate=validate.Length(max=200))
     address = fields.String(validate=validate.Length(max=200))
     city = fields.String(validate=validate.Length(max=80))
-    state = fields.String(load_default="CA", validate=validate.Regexp(r"^[A-Za-z]{2}$"))
-    zip = fields.String(
-        required=True, validate=validate.Regexp(ZIP, error="expected a 5-digit ZIP or ZIP+4")
+    state = fields.String(validate=validate.Regexp(r"^[A-Za-z]{2}$", error="a 2-letter state"))
+    zip = fields.String()
+    phone = fields.String()
+    phone_extension = fields.String(
+        validate=validate.Regexp(r"^\d{1,8}$", error="an extension is 1 to 8 digits")
     )
-    phone = Phone()
     hours = fields.String(validate=validate.Length(max=200))
     accessibility = PipeList(choices=ACCESSIBILITY, load_default=list)
     telehealth = Flag(load_default=False)
     latitude = fields.Float(validate=validate.Range(-90, 90))
     longitude = fields.Float(validate=validate.Range(-180, 180))
     plan = fields.String(
-        required=True,
         validate=validate.Regexp(
             PLAN_CODE,
             error="a plan code is lowercase letters, digits and '-' (e.g. sunrise-medi-cal)",
         ),
     )
     plan_name = fields.String(validate=validate.Length(max=200))
-    line_of_business = Coded(LINES_OF_BUSINESS, required=True)
-    plan_provider_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    accepting_new_patients = Coded(ACCEPTING, ACCEPTING_ALIASES, required=True)
+    line_of_business = Coded(LINES_OF_BUSINESS)
+    plan_provider_id = fields.String(validate=validate.Length(min=1, max=64))
+    accepting_new_patients = Coded(ACCEPTING, ACCEPTING_ALIASES)
     panel_capacity = fields.Integer(validate=validate.Range(min=0), strict=False)
     panel_members = fields.Integer(validate=validate.Range(min=0), strict=False)
     last_updated = fields.Date()
@@ -205,61 +96,251 @@ class RosterRowSchema(Schema):
 
     @pre_load
     def drop_blanks(self, data, **kwargs):
-        return _blank_to_none(data)
-
-    @validates_schema
-    def check_row(self, data, **kwargs):
-        if data.get("entity_type", "practitioner") == "practitioner":
-            for name in ("first_name", "last_name"):
-                if not data.get(name):
-                    raise ValidationError("required for a practitioner", name)
-        elif not data.get("organization_name"):
-            raise ValidationError("required for a facility", "organization_name")
-        if ("latitude" in data) != ("longitude" in data):
-            missing = "longitude" if "latitude" in data else "latitude"
-            raise ValidationError("latitude and longitude come together", missing)
-        low, high = data.get("age_min"), data.get("age_max")
-        if low is not None and high is not None and low > high:
-            raise ValidationError(f"age_min {low} is above age_max {high}", "age_min")
+        return {k: v for k, v in data.items() if v not in ("", None)}
 
     @post_load
     def to_record(self, data, **kwargs):
+        notes: list[tuple[str, str, str, str]] = []  # (severity, field, value, reason)
         for name in ("last_updated", "last_verified"):
             if data.get(name) is not None:
                 data[name] = data[name].isoformat()
-        data["zip"] = data["zip"][:5]
-        data["state"] = data["state"].upper()
+        _check_codes(data, notes)
+        _check_languages(data, notes)
+        _check_name(data, notes)
+        _check_place(data, notes)
+        _check_phone(data, notes)
+        _check_ages(data, notes)
+        _check_plan(data, notes)
+        data["_notes"] = notes
         return data
+
+
+def _check_codes(data: dict, notes: list) -> None:
+    codes = list(dict.fromkeys(c.upper() for c in data["taxonomy_codes"]))
+    if not codes:
+        notes.append(
+            (WARNING, "taxonomy_codes", "", "no taxonomy code; listed without a specialty")
+        )
+    kept = []
+    for code in codes:
+        if len(code) > MAX_CODE_LENGTH:
+            notes.append((WARNING, "taxonomy_codes", code, "not a taxonomy code; left out"))
+        elif nucc.lookup(code) is None:
+            notes.append(
+                (
+                    WARNING,
+                    "taxonomy_codes",
+                    code,
+                    f"not a NUCC taxonomy code; kept as written, shown as 'Unknown specialty "
+                    f"{code}'",
+                )
+            )
+            kept.append(code)
+        else:
+            kept.append(code)
+    data["taxonomy_codes"] = kept
+
+
+def _check_languages(data: dict, notes: list) -> None:
+    for name in ("languages", "staff_languages"):
+        tags = []
+        for written in data[name]:
+            tag = languages.to_tag(written)
+            if tag is None:
+                notes.append((WARNING, name, written, "unknown language; left out"))
+            else:
+                tags.append(tag)
+        data[name] = list(dict.fromkeys(tags))
+
+
+def _check_name(data: dict, notes: list) -> None:
+    """Settle the kind of listing, then the name it needs."""
+    if not data.get("entity_type"):
+        data["entity_type"] = _derived_entity_type(data)
+    if data["entity_type"] == "practitioner":
+        if not data.get("last_name"):
+            notes.append((ERROR, "last_name", "", "a practitioner needs a last name"))
+        elif not data.get("first_name"):
+            notes.append((WARNING, "first_name", "", "no first name; listed by last name"))
+    elif not data.get("organization_name"):
+        notes.append(
+            (ERROR, "organization_name", "", f"a {data['entity_type']} needs an organization name")
+        )
+
+
+def _derived_entity_type(data: dict) -> str:
+    """The kind of listing from the name the row has and its first known taxonomy code."""
+    known = [nucc.lookup(c) for c in data["taxonomy_codes"]]
+    kind = next((s.entity_type for s in known if s is not None), None)
+    if data.get("last_name") and not data.get("organization_name"):
+        return "practitioner"
+    if data.get("organization_name") and not data.get("last_name"):
+        # An organisation NPI with a practitioner's code is a group practice.
+        return "clinic" if kind in (None, "practitioner") else kind
+    return kind or "practitioner"
+
+
+def _check_place(data: dict, notes: list) -> None:
+    """A ZIP code in any real-file shape, or coordinates: one of them must place the row."""
+    has_coordinates = "latitude" in data and "longitude" in data
+    if ("latitude" in data) != ("longitude" in data):
+        missing = "longitude" if "latitude" in data else "latitude"
+        notes.append((WARNING, missing, "", "latitude and longitude come together; both left out"))
+        data.pop("latitude", None)
+        data.pop("longitude", None)
+        has_coordinates = False
+    written = data.get("zip", "")
+    parsed = parse_zip(written)
+    if parsed is None:
+        severity = WARNING if has_coordinates else ERROR
+        reason = (
+            "not a ZIP code (expected 5 digits or ZIP+4)"
+            if written
+            else "a practice address needs a ZIP code or coordinates"
+        )
+        notes.append((severity, "zip", written, reason))
+        data["zip"], data["zip4"] = "", None
+    else:
+        data["zip"], data["zip4"] = parsed.five, parsed.plus4
+    if data.get("state"):
+        data["state"] = data["state"].upper()
+    if not data.get("location_id"):
+        # Sources without location ids (NPPES, CMS) name a place by its address.
+        street = data.get("address", "")
+        data["location_id"] = (
+            f"addr-{place_key(street, data['zip'])}" if street else f"zip-{data['zip']}"
+        )
+    data["place"] = place_key(data["address"], data["zip"]) if data.get("address") else None
+
+
+def _check_phone(data: dict, notes: list) -> None:
+    written = data.pop("phone", None)
+    if written is None:
+        return
+    try:
+        phone = parse_phone(written)
+    except PhoneError as exc:
+        notes.append((WARNING, "phone", written, f"{exc}; left out"))
+        return
+    data["phone"] = phone.number
+    if phone.extension and not data.get("phone_extension"):
+        data["phone_extension"] = phone.extension
+
+
+def _check_ages(data: dict, notes: list) -> None:
+    low, high = data.get("age_min"), data.get("age_max")
+    if low is not None and high is not None and low > high:
+        notes.append((WARNING, "age_min", str(low), f"above age_max {high}; ages left out"))
+        del data["age_min"], data["age_max"]
+
+
+def _check_plan(data: dict, notes: list) -> None:
+    """A plan entry needs its plan code and line of business; without a plan, the row lists the
+    provider at the location with no plan."""
+    if "plan" not in data:
+        if data.get("plan_provider_id"):
+            reason = (
+                f"no plan code: the plan entry (provider ID {data['plan_provider_id']}) is left out"
+            )
+            notes.append((WARNING, "plan", "", reason))
+        for name in PLAN_FIELDS:
+            data.pop(name, None)
+        data["plan"] = None
+        return
+    if "line_of_business" not in data:
+        notes.append(
+            (
+                WARNING,
+                "line_of_business",
+                "",
+                f"plan {data['plan']} has no line of business; the plan is left out",
+            )
+        )
+        for name in PLAN_FIELDS:
+            data.pop(name, None)
+        data["plan"] = None
+        return
+    data.setdefault("accepting_new_patients", "unknown")
+    if not data.get("plan_provider_id"):
+        notes.append((WARNING, "plan_provider_id", "", f"no provider ID for plan {data['plan']}"))
+        data["plan_provider_id"] = None
 
 
 _schema = RosterRowSchema()
 # The roster layout's columns, in the order the README documents them.
 ROSTER_COLUMNS = tuple(RosterRowSchema._declared_fields)
 
+Row = dict[str, str] | list[RowError] | Skipped
+
 
 def validate_rows(
-    rows: Iterable[tuple[int, dict[str, str] | list[RowError]]],
+    rows: Iterable[tuple[int, Row]],
 ) -> Iterator[tuple[int, dict | None, list[RowError]]]:
-    """Yield (line, record or None, errors) for each raw row.
+    """Yield (line, record or None, problems) for each raw row.
 
-    A reader may hand over a list of RowError instead of a row, for a row it could not assemble.
+    A record comes with the warnings about values it went in without; None comes with at least
+    one error. A reader may hand over a list of RowError instead of a row, for a row it could not
+    assemble; a Skipped row is passed over here (the caller counts it).
     """
     for line, raw in rows:
+        if isinstance(raw, Skipped):
+            continue
         if isinstance(raw, list):
             yield line, None, raw
             continue
+        record, problems = load_row(line, raw)
+        if record is not None:
+            record["line"] = line
+        yield line, record, problems
+
+
+def load_row(line: int, raw: dict[str, str]) -> tuple[dict | None, list[RowError]]:
+    """One row -> (record, warnings) or (None, problems with at least one error)."""
+    problems: list[RowError] = []
+    try:
+        record = _schema.load(raw)
+    except ValidationError as exc:
+        messages = exc.normalized_messages()
+        bad_optional = [name for name in messages if name not in KEY_FIELDS]
+        if {"latitude", "longitude"} & set(bad_optional):
+            bad_optional += ["latitude", "longitude"]  # they come together or not at all
+        for name in sorted(messages):
+            severity = ERROR if name in KEY_FIELDS else WARNING
+            problems.extend(_problems(line, raw, name, messages[name], severity))
+        if any(name in KEY_FIELDS for name in messages):
+            return None, problems
         try:
-            record = _schema.load(raw)
-        except ValidationError as exc:
-            yield line, None, list(_row_errors(line, raw, exc.normalized_messages()))
-            continue
-        record["line"] = line
-        yield line, record, []
+            record = _schema.load({k: v for k, v in raw.items() if k not in bad_optional})
+        except ValidationError as again:  # a value the first pass could not reach
+            for name, reasons in sorted(again.normalized_messages().items()):
+                problems.extend(_problems(line, raw, name, reasons, ERROR))
+            return None, problems
+    notes = record.pop("_notes")
+    consequences = {name: reason for _, name, _, reason in notes}
+    # A value left out in the first pass says so once, with what followed from it.
+    problems = [
+        RowError(
+            p.line,
+            p.field,
+            p.value,
+            f"{p.reason}; {consequences.get(p.field, 'left out')}",
+            p.severity,
+        )
+        for p in problems
+    ]
+    for severity, name, value, reason in notes:
+        if not any(p.field == name for p in problems):
+            problems.append(RowError(line, name, value, reason, severity))
+    if any(p.severity == ERROR for p in problems):
+        return None, problems
+    return record, problems
 
 
-def _row_errors(line: int, raw: dict[str, str], messages: dict) -> Iterator[RowError]:
-    for name, reasons in sorted(messages.items()):
-        if isinstance(reasons, dict):
-            reasons = [m for ms in reasons.values() for m in ms]
-        for reason in reasons:
-            yield RowError(line=line, field=name, value=raw.get(name, ""), reason=reason)
+def _problems(line: int, raw: dict, name: str, reasons, severity: str) -> Iterator[RowError]:
+    if isinstance(reasons, dict):
+        reasons = [m for ms in reasons.values() for m in ms]
+    for reason in reasons:
+        yield RowError(line, name, str(raw.get(name, "")), reason, severity)
+
+
+__all__ = ["ROSTER_COLUMNS", "RosterRowSchema", "load_row", "split_list", "validate_rows"]

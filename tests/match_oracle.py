@@ -1,7 +1,7 @@
 """A plain, slow re-statement of the matching rules over provider documents, for the tests."""
 
 from app.search.geo import great_circle_miles
-from indexer.specialties import lookup
+from app.vocab.nucc import lookup
 
 # As the shipped rules file says, written out again by hand.
 TYPES_BY_AGE = [

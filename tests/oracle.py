@@ -10,7 +10,7 @@ from rapidfuzz.distance import OSA
 
 from app.search.geo import EARTH_RADIUS_METERS
 from app.search.query import SearchQuery, plan_matches
-from indexer.text import max_edits
+from app.vocab.text import max_edits
 
 EARTH_RADIUS_KM = EARTH_RADIUS_METERS / 1000
 

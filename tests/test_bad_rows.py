@@ -1,5 +1,6 @@
-"""A realistic roster with 5% bad rows of many kinds: every good row in, every bad row out once,
-with the right reason, and nothing else changed."""
+"""A realistic roster with 5% bad rows of many kinds: a bad key value keeps its row out, a bad
+optional value is a warning and the row goes in without it; each with the right reason, and
+nothing else changed."""
 
 import csv
 import random
@@ -8,31 +9,34 @@ from app.search.query import SearchQuery
 from indexer.pipeline import import_roster
 from tests.conftest import FIXTURE_ROSTER
 
-# (column, bad value, words the reason must contain)
+ERROR, WARNING = "error", "warning"
+# (column, bad value, words the reason must contain, severity). Rows broken in their ZIP lose their
+# coordinates too, or the coordinates would place them.
 DEFECTS = [
-    ("npi", "123456789", "10 digits"),
-    ("npi", "12345678x0", "10 digits"),
-    ("taxonomy_codes", "999999999X", "unknown nucc"),
-    ("zip", "9001", "5-digit"),
-    ("zip", "00000", "unknown zip"),
-    ("latitude", "95.5", "less than or equal to 90"),
-    ("accepting_new_patients", "perhaps", "expected one of"),
-    ("line_of_business", "medicaid", "expected one of"),
-    ("plan_provider_id", "", "missing data"),
-    ("plan", "Not A Plan", "plan code"),
-    ("languages", "en|xx-klingonish", "unknown language"),
-    ("telehealth", "maybe", "expected y or n"),
-    ("panel_capacity", "-5", "greater than or equal"),
-    ("last_verified", "2026-13-01", "not a valid date"),
-    ("gender", "other", "expected one of"),
-    ("phone", "555-01", "10 digits"),
-    ("age_min", "200", "less than or equal to 120"),
+    ("npi", "123456789", "10 digits", ERROR),
+    ("taxonomy_codes", "999999999X", "not a nucc", WARNING),
+    ("npi", "12345678x0", "10 digits", ERROR),
+    ("zip", "ABCDE", "not a zip code", ERROR),
+    ("latitude", "95.5", "less than or equal to 90", WARNING),
+    ("zip", "90000", "unknown zip", ERROR),
+    ("accepting_new_patients", "perhaps", "expected one of", WARNING),
+    ("line_of_business", "medicaid", "expected one of", WARNING),
+    ("plan_provider_id", "", "no provider id", WARNING),
+    ("plan", "Not A Plan", "plan code", WARNING),
+    ("languages", "en|xx-klingonish", "unknown language", WARNING),
+    ("telehealth", "maybe", "expected y or n", WARNING),
+    ("panel_capacity", "-5", "greater than or equal", WARNING),
+    ("last_verified", "2026-13-01", "not a valid date", WARNING),
+    ("gender", "other", "expected one of", WARNING),
+    ("phone", "555-01", "10 digits", WARNING),
+    ("phone", "2.13555E+09", "spreadsheet", WARNING),
+    ("age_min", "200", "less than or equal to 120", WARNING),
 ]
 
 
 def corrupt(source, target, share=0.05, seed=5):
     """Copy the roster, breaking `share` of its rows with one defect each; returns
-    {line: (column, reason words)} for the broken ones."""
+    {line: (column, reason words, severity)} for the broken ones, and the rows."""
     rng = random.Random(seed)
     broken = {}
     with open(source, newline="", encoding="utf-8") as fh:
@@ -41,16 +45,22 @@ def corrupt(source, target, share=0.05, seed=5):
         fields = reader.fieldnames
     for index, row in enumerate(rows):
         if rng.random() < share:
-            column, value, words = DEFECTS[len(broken) % len(DEFECTS)]
+            column, value, words, severity = DEFECTS[len(broken) % len(DEFECTS)]
             row[column] = value
             if column == "latitude":
                 row["longitude"] = row["longitude"] or "-118.2"
-            broken[index + 2] = (column, words)
-    with open(target, "w", newline="", encoding="utf-8") as fh:
+            if column == "zip":
+                row["latitude"] = row["longitude"] = ""
+            broken[index + 2] = (column, words, severity)
+    write_rows(target, fields, rows)
+    return broken, rows
+
+
+def write_rows(path, fields, rows) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
-    return broken, rows
 
 
 def listing(engine):
@@ -66,22 +76,29 @@ def test_five_percent_bad_rows(fresh_engine, fresh_config, tmp_path):
     by_line: dict[int, list] = {}
     for error in summary.errors:
         by_line.setdefault(error.line, []).append(error)
-    assert set(by_line) == set(broken), "exactly the broken rows are rejected"
-    for line, (column, words) in broken.items():
+    assert set(by_line) == set(broken), "exactly the broken rows are reported"
+    for line, (column, words, severity) in broken.items():
         (error,) = by_line[line]
-        assert error.field == column, (line, error)
+        assert (error.field, error.severity) == (column, severity), (line, error)
         assert words in error.reason.lower(), (line, error)
-    assert summary.rows_rejected == len(broken)
-    assert summary.rows_imported == len(rows) - len(broken)
-    # Nothing else changed: the directory equals an import of the good rows alone.
+    rejected = {line for line, (_, _, severity) in broken.items() if severity == ERROR}
+    assert summary.rows_rejected == len(rejected) > 0
+    assert summary.rows_with_warnings == len(broken) - len(rejected)
+    assert summary.rows_imported == len(rows) - len(rejected)
+    # Nothing else changed: the directory equals an import of the good rows with the values that
+    # were warned about blanked, as the import left them out.
+    clean_rows = []
+    for line, row in enumerate(rows, start=2):
+        if line in rejected:
+            continue
+        column = broken.get(line, (None,))[0]
+        if column not in (None, "taxonomy_codes"):
+            row = {**row, column: ""}
+            if column == "languages":
+                row[column] = "en"
+        clean_rows.append(row)
     clean = tmp_path / "clean.csv"
-    with open(roster, newline="", encoding="utf-8") as fh, open(clean, "w", newline="") as out:
-        reader = csv.DictReader(fh)
-        writer = csv.DictWriter(out, fieldnames=reader.fieldnames)
-        writer.writeheader()
-        for line, row in enumerate(reader, start=2):
-            if line not in broken:
-                writer.writerow(row)
+    write_rows(clean, list(rows[0]), clean_rows)
     from app.engines import create_engine
 
     expected_engine = create_engine(

@@ -139,7 +139,7 @@ def test_cli_import_writes_rejects_and_serves(fresh_config, tmp_path):
     assert result.exit_code == 0, result.output
     assert "rejected" in result.output
     lines = rejects.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "line,field,value,reason"
+    assert lines[0] == "line,field,value,reason,severity"
     assert len(lines) > 10
     listed = runner.invoke(args=["indices"])
     assert "live" in listed.output

@@ -13,7 +13,7 @@ import pytest
 
 from app import create_app
 from app.match.member import CSV_COLUMNS, parse_home
-from indexer.npi import make_npi
+from app.vocab.npi import make_npi
 from tests.conftest import ENROLLMENT_KEY, IMPORTER_KEY, REDIS_URL
 from tests.match_oracle import LIMIT, language_ranking, qualifying, remaining
 

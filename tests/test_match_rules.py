@@ -11,7 +11,7 @@ from app.match.member import FamilyPCP, Member
 from app.match.offers import build_table
 from app.match.rules import RulesError, load_rules, parse_rules
 from app.match.scoring import evaluate, ranked
-from indexer.npi import make_npi
+from app.vocab.npi import make_npi
 
 RULES = load_rules()
 HOME = (34.0522, -118.2437)  # downtown Los Angeles

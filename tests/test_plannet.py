@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.npi import make_npi
+from app.vocab.npi import make_npi
 from indexer.pipeline import collect
 from indexer.records import ImportSummary, RowError
 from indexer.sources.csv_roster import RosterFormatError

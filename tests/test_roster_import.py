@@ -22,16 +22,39 @@ def edge_import() -> tuple[ImportSummary, list[dict]]:
     return summary, list(builder.documents())
 
 
-def test_every_bad_row_is_reported_with_line_field_and_reason(edge_import):
+def _reported(summary: ImportSummary, severity: str) -> dict:
+    return {(e.line, e.field): e for e in summary.errors if e.severity == severity}
+
+
+def test_every_bad_key_rejects_its_row_with_line_field_and_reason(edge_import):
     summary, _docs = edge_import
-    reported = {(e.line, e.field): e for e in summary.errors}
+    reported = _reported(summary, "error")
     for expected in EXPECTED["rejected"]:
         key = (expected["line"], expected["field"])
-        assert key in reported, f"line {key[0]} ({expected['why']}) was not reported on {key[1]}"
+        assert key in reported, f"line {key[0]} ({expected['why']}) was not rejected on {key[1]}"
         assert expected["reason_contains"] in reported[key].reason.lower(), reported[key]
     # Nothing else was rejected, and each bad row counts once.
-    assert {e.line for e in summary.errors} == {e["line"] for e in EXPECTED["rejected"]}
+    assert {line for line, _ in reported} == {e["line"] for e in EXPECTED["rejected"]}
     assert summary.rows_rejected == len(EXPECTED["rejected"])
+
+
+def test_a_bad_optional_value_is_a_warning_and_the_row_goes_in(edge_import):
+    summary, docs = edge_import
+    reported = _reported(summary, "warning")
+    for expected in EXPECTED["warned"]:
+        key = (expected["line"], expected["field"])
+        assert key in reported, f"line {key[0]} ({expected['why']}) was not warned on {key[1]}"
+        assert expected["reason_contains"] in reported[key].reason.lower(), reported[key]
+    assert {line for line, _ in reported} == {e["line"] for e in EXPECTED["warned"]}
+    assert summary.rows_with_warnings == EXPECTED["rows_with_warnings"]
+    assert not {line for line, _ in reported} & {e["line"] for e in EXPECTED["rejected"]}
+    # The value is left out, the rest of the row is there: line 38's gender, line 23's status.
+    by_npi = {d["npi"]: d for d in docs}
+    raw = {line: row for line, row in open_roster(EDGE_ROSTER)}
+    assert by_npi[raw[38]["npi"]]["gender"] is None
+    status = raw[23]["plan"]
+    plans = [p for loc in by_npi[raw[23]["npi"]]["locations"] for p in loc["plans"]]
+    assert {p["accepting"] for p in plans if p["plan"] == status} == {"unknown"}
 
 
 def test_every_good_row_is_imported(edge_import):
@@ -39,8 +62,6 @@ def test_every_good_row_is_imported(edge_import):
     assert summary.rows_imported == EXPECTED["imported_rows"]
     assert summary.rows_read == EXPECTED["imported_rows"] + len(EXPECTED["rejected"])
     assert sorted(d["npi"] for d in docs) == sorted(EXPECTED["imported_npis"])
-    plans = sum(len(loc["plans"]) for d in docs for loc in d["locations"])
-    assert plans == EXPECTED["imported_rows"]
 
 
 def test_values_are_normalised(edge_import):
@@ -48,11 +69,11 @@ def test_values_are_normalised(edge_import):
     nunez = next(d for d in docs if d["name"]["last"] == "Núñez")
     assert nunez["locations"][0]["zip"].isdigit() and len(nunez["locations"][0]["zip"]) == 5
     statuses = {p["accepting"] for d in docs for loc in d["locations"] for p in loc["plans"]}
-    assert statuses <= {"accepting", "not_accepting", "existing_only", "existing_family"}
+    assert statuses <= {"accepting", "not_accepting", "existing_only", "existing_family", "unknown"}
     genders = {d["gender"] for d in docs}
     assert genders <= {"female", "male", "nonbinary", None}
     for doc in docs:
-        assert all(len(code) in (2, 3) and code.islower() for code in doc["languages"])
+        assert all(len(tag) in (2, 3) and tag.islower() for tag in doc["languages"])
         for location in doc["locations"]:
             assert -90 <= location["lat"] <= 90 and location["city"]
 
@@ -66,12 +87,16 @@ def test_blank_coordinates_come_from_the_zip_centroid(edge_import):
 def test_rejected_rows_csv_escapes_formulas(tmp_path):
     from indexer.records import RowError
 
-    errors = [RowError(3, "last_name", '=HYPERLINK("x")', "bad"), RowError(4, "npi", "1", "short")]
+    errors = [
+        RowError(3, "last_name", '=HYPERLINK("x")', "bad"),
+        RowError(4, "phone", "2.12689E+12", "lost digits", "warning"),
+    ]
     path = tmp_path / "rejects.csv"
     assert write_rejects(errors, path) == 2
     rows = list(csv.reader(path.open(encoding="utf-8")))
-    assert rows[0] == ["line", "field", "value", "reason"]
-    assert rows[1] == ["3", "last_name", '\'=HYPERLINK("x")', "bad"]
+    assert rows[0] == ["line", "field", "value", "reason", "severity"]
+    assert rows[1] == ["3", "last_name", '\'=HYPERLINK("x")', "bad", "error"]
+    assert rows[2] == ["4", "phone", "2.12689E+12", "lost digits", "warning"]
 
 
 def test_fixture_roster_imports_without_rejections():
@@ -96,12 +121,12 @@ def test_duplicate_rows_are_rejected_as_duplicates():
 
 
 def test_a_roster_missing_required_columns_is_refused_before_any_row():
-    with pytest.raises(RosterFormatError, match="plan_provider_id"):
+    with pytest.raises(RosterFormatError, match="zip"):
         list(
             read_rows(
                 io.StringIO(
-                    "npi,taxonomy_codes,location_id,zip,plan,line_of_business,"
-                    "accepting_new_patients\n1234567893,x,y,z,p,l,a\n"
+                    "npi,taxonomy_codes,location_id,plan,line_of_business,"
+                    "accepting_new_patients\n1234567893,x,y,p,l,a\n"
                 )
             )
         )

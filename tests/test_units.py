@@ -9,8 +9,8 @@ from app.engines import es_query
 from app.search import cursor
 from app.search.geo import EARTH_RADIUS_METERS, bounding_box, great_circle_miles, unit_vector
 from app.search.query import GeoFilter, SearchQuery, plan_filter_keys, plan_keys
-from indexer.npi import is_valid_npi, make_npi
-from indexer.text import max_edits, query_tokens, tokens
+from app.vocab.npi import is_valid_npi, make_npi
+from app.vocab.text import max_edits, query_tokens, tokens
 
 
 @pytest.mark.parametrize(

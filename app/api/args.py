@@ -15,10 +15,8 @@ from werkzeug.datastructures import MultiDict
 
 from app.search import cursor
 from app.search.query import FACETS, SORTS, GeoFilter, SearchQuery
-from indexer import languages, text
-from indexer.geocode import zip_place
-from indexer.specialties import specialties
-from indexer.validate import (
+from app.vocab import languages, text
+from app.vocab.codes import (
     ACCEPTING,
     ACCEPTING_ALIASES,
     ACCESSIBILITY,
@@ -26,6 +24,8 @@ from indexer.validate import (
     LINES_OF_BUSINESS,
     PLAN_CODE,
 )
+from app.vocab.nucc import specialties
+from indexer.geocode import zip_place
 
 MAX_QUERY_LENGTH = 200
 MAX_VALUES = 20
@@ -47,10 +47,12 @@ class Multi(fields.List):
 
 class Language(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
-        code = languages.to_code(super()._deserialize(value, attr, data, **kwargs))
-        if code is None:
-            raise ValidationError(f"unknown language {value!r}; use an ISO 639-1 code such as es")
-        return code
+        tag = languages.to_tag(super()._deserialize(value, attr, data, **kwargs))
+        if tag is None:
+            raise ValidationError(
+                f"unknown language {value!r}; use a language tag (es, yue, ase) or a name"
+            )
+        return tag
 
 
 class Accepting(fields.String):
@@ -146,7 +148,12 @@ class ProviderSearchArgs(Schema):
             entity_types=tuple(data.get("type", ())),
             specialties=tuple(data.get("specialty", ())),
             pcp=data.get("pcp"),
-            languages=tuple(data.get("language", ())),
+            # Asking for a macrolanguage (Chinese) finds its languages (Mandarin, Cantonese).
+            languages=tuple(
+                dict.fromkeys(
+                    t for tag in data.get("language", ()) for t in languages.matching_tags(tag)
+                )
+            ),
             genders=tuple(data.get("gender", ())),
             age=data.get("age"),
             groups=tuple(dict.fromkeys([*data.get("group", ()), *data.get("network", ())])),

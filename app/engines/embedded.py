@@ -24,7 +24,7 @@ from app.engines.base import (
 )
 from app.search.geo import EARTH_RADIUS_MILES, bounding_box, unit_vector
 from app.search.query import SearchQuery, plan_filter_keys, plan_keys
-from indexer.text import max_edits
+from app.vocab.text import max_edits
 
 LIVE_NAME = "directory.sqlite3"
 SCHEMA_VERSION = "1"

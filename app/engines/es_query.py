@@ -1,7 +1,7 @@
 """SearchQuery -> Elasticsearch request body. Pure: no client, tested as data."""
 
 from app.search.query import SearchQuery, plan_filter_keys
-from indexer.text import max_edits
+from app.vocab.text import max_edits
 
 TEXT_FIELD = "search_text"
 NAME_FIELD = "name_text"

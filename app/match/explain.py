@@ -3,7 +3,7 @@
 from app.match.member import Member
 from app.match.offers import OfferTable
 from app.match.scoring import Evaluation
-from indexer import languages
+from app.vocab import languages
 
 ACCESSIBILITY_WORDS = {
     "ada-access": "wheelchair access",

@@ -19,10 +19,10 @@ from marshmallow import (
 )
 
 from app.api.args import parse_near
-from indexer import languages
+from app.vocab import languages
+from app.vocab.codes import ACCESSIBILITY, LINES_OF_BUSINESS, PLAN_CODE
+from app.vocab.npi import is_valid_npi
 from indexer.geocode import Locate
-from indexer.npi import is_valid_npi
-from indexer.validate import ACCESSIBILITY, LINES_OF_BUSINESS, PLAN_CODE
 
 SEXES = ("female", "male", "other")
 GENDERS = ("female", "male")
@@ -90,9 +90,9 @@ class NPI(fields.String):
 
 class Language(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
-        code = languages.to_code(super()._deserialize(value, attr, data, **kwargs))
+        code = languages.to_tag(super()._deserialize(value, attr, data, **kwargs))
         if code is None:
-            raise ValidationError("unknown language; use an ISO 639-1 code such as es")
+            raise ValidationError("unknown language; use a language tag such as es or yue")
         return code
 
 

@@ -8,8 +8,8 @@ import numpy as np
 
 from app.engines.base import Engine
 from app.search.query import GeoFilter, SearchQuery
-from indexer.specialties import lookup as lookup_specialty
-from indexer.validate import ACCEPTING, ACCESSIBILITY
+from app.vocab.codes import ACCEPTING, ACCESSIBILITY
+from app.vocab.nucc import lookup as lookup_specialty
 
 PCP_TYPES = ("family", "internal", "general", "geriatrics", "pediatrics", "obgyn")
 PAGE = 500

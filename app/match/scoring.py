@@ -12,7 +12,8 @@ from app.match.member import Member
 from app.match.offers import PCP_TYPES, OfferTable, pcp_type_bits
 from app.match.rules import PREFERENCES, Rules
 from app.search.geo import EARTH_RADIUS_MILES
-from indexer.validate import ACCEPTING, ACCESSIBILITY
+from app.vocab.codes import ACCEPTING, ACCESSIBILITY
+from app.vocab.languages import matching_tags
 
 # Hard rules, in the order they are explained.
 HARD_RULES = ("plan", "accepting", "age", "capacity", "distance")
@@ -117,7 +118,8 @@ def evaluate(
     if member.family_pcps:
         possible += weights["family"]
         points["family"] = np.where(family, weights["family"], 0.0)
-    wanted = [table.vocabulary[c] for c in member.languages if c in table.vocabulary]
+    asked = dict.fromkeys(t for code in member.languages for t in matching_tags(code))
+    wanted = [table.vocabulary[c] for c in asked if c in table.vocabulary]
     if member.languages:
         possible += weights["language"]
         speaks = table.languages[idx][:, wanted].any(axis=1) if wanted else zeros.astype(bool)

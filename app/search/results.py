@@ -4,8 +4,8 @@ from app.engines.base import Hit, SearchResult
 from app.search import cursor
 from app.search.geo import great_circle_miles
 from app.search.query import SearchQuery, plan_matches
-from indexer import languages
-from indexer.specialties import lookup as lookup_specialty
+from app.vocab import languages
+from app.vocab.nucc import describe as describe_specialty
 
 PUBLIC_PROVIDER_FIELDS = (
     "npi",
@@ -34,7 +34,9 @@ LOCATION_FIELDS = (
     "city",
     "state",
     "zip",
+    "zip4",
     "phone",
+    "phone_extension",
     "hours",
     "accessibility",
     "staff_languages",
@@ -91,8 +93,7 @@ def facet_label(facet: str, value: str, plan_names: dict[str, str]) -> str:
     if facet in LABELS:
         return LABELS[facet].get(value, value)
     if facet == "specialty":
-        known = lookup_specialty(value)
-        return known.display if known else value
+        return describe_specialty(value).display
     if facet == "language":
         return languages.name(value)
     return value

@@ -61,6 +61,7 @@ ACCEPTING = {
     "not_accepting": _l("Not accepting new patients"),
     "existing_only": _l("Existing patients only"),
     "existing_family": _l("Existing patients and their families only"),
+    "unknown": _l("Accepting new patients: not known"),
 }
 LINES_OF_BUSINESS = {
     "commercial": _l("Commercial (through an employer or on your own)"),
@@ -87,10 +88,12 @@ PCP_TYPES = {
 }
 ENTITY_TYPES = {
     "practitioner": _l("Doctor or clinician"),
+    "clinic": _l("Clinic or group practice"),
     "urgent_care": _l("Urgent care"),
     "lab": _l("Laboratory"),
     "pharmacy": _l("Pharmacy"),
     "hospital": _l("Hospital"),
+    "other": _l("Other provider"),
 }
 DAYS = {
     "Mon": _l("Mon"),
@@ -102,4 +105,3 @@ DAYS = {
     "Sun": _l("Sun"),
     "Daily": _l("Daily"),
 }
-SIGN_LANGUAGE = _l("American Sign Language")

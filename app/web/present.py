@@ -6,29 +6,24 @@ import unicodedata
 from babel import Locale
 from flask_babel import format_decimal, gettext
 
+from app.vocab import languages
+from app.vocab.nucc import describe as describe_specialty
 from app.web import i18n
-from indexer import languages
 from indexer.documents import AGE_CEILING, AGE_FLOOR
-from indexer.specialties import lookup as lookup_specialty
 
 _DAY = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun|Daily)\b")
 _PHONE_DIGITS = re.compile(r"\d")
 
 
 def specialty_name(code: str) -> str:
-    known = lookup_specialty(code)
-    if known is None:
-        return code
-    if i18n.current_locale() == "es" and known.display_es:
-        return known.display_es
-    return known.display
+    known = describe_specialty(code)
+    return known.display_es if i18n.current_locale() == "es" else known.display
 
 
 def language_name(code: str) -> str:
     """A language's name in the page's language, capitalised as a list item."""
-    if code == "sgn":
-        return str(i18n.SIGN_LANGUAGE)
-    name = Locale.parse(i18n.current_locale()).languages.get(code) or languages.name(code)
+    locale = i18n.current_locale()
+    name = Locale.parse(locale).languages.get(code) or languages.name(code, locale)
     return name[:1].upper() + name[1:]
 
 
@@ -64,14 +59,15 @@ def ages(low: int | None, high: int | None) -> str:
     return gettext("sees patients aged %(low)s to %(high)s", low=low, high=high)
 
 
-def tel_href(phone: str | None) -> str | None:
-    """A tel: link in international form for a US number, so phones dial it as written."""
+def tel_href(phone: str | None, extension: str | None = None) -> str | None:
+    """A tel: link in international form for a US number, so phones dial it as written; an
+    extension rides along as RFC 3966 `;ext=`."""
     digits = "".join(_PHONE_DIGITS.findall(phone or ""))
-    if len(digits) == 10:
-        return f"tel:+1{digits}"
     if len(digits) == 11 and digits.startswith("1"):
-        return f"tel:+{digits}"
-    return None
+        digits = digits[1:]
+    if len(digits) != 10:
+        return None
+    return f"tel:+1{digits};ext={extension}" if extension else f"tel:+1{digits}"
 
 
 def distance(miles: float | None) -> str:

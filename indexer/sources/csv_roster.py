@@ -10,16 +10,9 @@ class RosterFormatError(ValueError):
     """The file cannot be read as a roster at all (no header, missing required columns)."""
 
 
-REQUIRED_COLUMNS = (
-    "npi",
-    "taxonomy_codes",
-    "location_id",
-    "zip",
-    "plan",
-    "line_of_business",
-    "plan_provider_id",
-    "accepting_new_patients",
-)
+# Only the key decides whether a row is in (see indexer.validate); a file without these columns
+# cannot be a roster at all.
+REQUIRED_COLUMNS = ("npi", "zip")
 
 
 def read_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, str]]]:

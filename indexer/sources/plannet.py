@@ -15,8 +15,8 @@ Mapping (blank when absent; the validation decides what a row must have):
   official (else first) Practitioner.name, given[0] / given[1] / family. credentials:
   Practitioner.qualification codes from v2-0360 (degrees), else name.suffix. gender: male /
   female (other, unknown: blank). license: Practitioner.identifier typed v2-0203 ``MD``.
-- languages: Practitioner.communication (urn:ietf:bcp:47 or bare codes, primary subtag; else the
-  text), except those whose communication-proficiency is 00 or 10 (none / elementary).
+- languages: Practitioner.communication (urn:ietf:bcp:47 or bare codes, else the text), except
+  those whose communication-proficiency is 00 or 10 (none / elementary): 20 and above count.
 - taxonomy_codes: PractitionerRole.specialty NUCC codings, else PractitionerRole.code ones.
 - medical_group: PractitionerRole.organization -> Organization.name.
 - location_*: Location id, name, address, first phone, position; hours from hoursOfOperation
@@ -50,9 +50,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.vocab.codes import ACCEPTING_ALIASES
+from app.vocab.text import fold
 from indexer.records import RowError
 from indexer.sources.csv_roster import RosterFormatError
-from indexer.text import fold
 from indexer.validate import ROSTER_COLUMNS
 
 CANONICAL_COLUMNS = ROSTER_COLUMNS
@@ -72,12 +73,9 @@ IDENTIFIER_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0203"
 NDJSON_SUFFIXES = (".ndjson",)
 LIST_SEPARATOR = "|"
 
-ACCEPTING = {
-    "newpt": "accepting",
-    "nopt": "not_accepting",
-    "existptonly": "existing_only",
-    "existptfam": "existing_family",
-}
+# Plan-Net `newpatients` codes, read as the roster's own spellings of them are.
+NEWPATIENTS_CODES = ("newpt", "nopt", "existptonly", "existptfam")
+ACCEPTING = {code: ACCEPTING_ALIASES[code] for code in NEWPATIENTS_CODES}
 ACCESSIBILITY_CODES = {
     "handiaccess": "ada-access",
     "adacomp": "ada-access",
@@ -549,9 +547,10 @@ def _languages(communication: object) -> list[str]:
         }
         if proficiency & LOW_PROFICIENCY:
             continue
-        # BCP 47 codings first ("zh-Hant" -> "zh"), then any other coding's code.
+        # BCP 47 codings first, then any other coding's code; the tag is settled in validation
+        # ("zh-Hant" -> zh, "zh-yue" -> yue).
         codings = sorted(_codings(concept), key=lambda c: c.get("system") != BCP47_SYSTEM)
-        codes = [_text(c.get("code")).split("-")[0].lower() for c in codings]
+        codes = [_text(c.get("code")) for c in codings]
         codes = [c for c in codes if c]
         if codes:
             found.append(codes[0])

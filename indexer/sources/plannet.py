@@ -26,7 +26,8 @@ Mapping (blank when absent; the validation decides what a row must have):
 - telehealth: ``Y`` when a HealthcareService of the role (PractitionerRole.healthcareService) has
   a delivery-method extension of type ``virtual``, else ``N``; staff_languages: those services'
   communication. Both apply to every location of the role.
-- networks: network-reference extensions plus newpatients.fromNetwork. plan: slug of the
+- networks: network-reference extensions plus newpatients.fromNetwork; a role in no network gives
+  rows without a plan (the practitioner listed at its locations). plan: slug of the
   network's first identifier value, else of its id (``[a-z0-9-]``, 64 at most); plan_name: its
   name. line_of_business: the first InsurancePlan (in reading order) whose network or
   plan[].network names the network and whose type maps: medi, medihmo, mcaid, Medicaid ->
@@ -382,9 +383,7 @@ def _role_rows(n: int, role: Resource, index: _Index) -> list[dict[str, str]] | 
         if network is not None and all(network is not known for known in networks):
             networks.append(network)
 
-    network_failed = False
     for ext in _extensions(role, NETWORK_REFERENCE):
-        before = len(problems.errors)
         add_network(
             problems.follow(
                 ext.get("valueReference"),
@@ -393,11 +392,9 @@ def _role_rows(n: int, role: Resource, index: _Index) -> list[dict[str, str]] | 
                 "network",
             )
         )
-        network_failed |= len(problems.errors) > before
     for ext in _extensions(role, NEWPATIENTS):
         from_network = _sub_extension(ext, "fromNetwork")
         if from_network is not None:
-            before = len(problems.errors)
             add_network(
                 problems.follow(
                     from_network.get("valueReference"),
@@ -406,15 +403,6 @@ def _role_rows(n: int, role: Resource, index: _Index) -> list[dict[str, str]] | 
                     "fromNetwork",
                 )
             )
-            network_failed |= len(problems.errors) > before
-    if not networks and not network_failed:
-        problems.add(
-            "PractitionerRole.extension:network",
-            "",
-            "the role names no network (network-reference extension or newpatients.fromNetwork), "
-            "so its health plan is unknown",
-        )
-
     if problems.errors or practitioner is None or npi is None:
         return problems.errors
 
@@ -429,15 +417,17 @@ def _role_rows(n: int, role: Resource, index: _Index) -> list[dict[str, str]] | 
     role_hours = _hours(role.get("availableTime"), "availableStartTime", "availableEndTime")
 
     rows = []
-    for network in networks:
-        plan = _plan_fields(role, network, networks, index)
+    # A role in no network still lists the practitioner at its locations, without a plan.
+    for network in networks or [None]:
+        plan = _plan_fields(role, network, networks, index) if network else {}
         for location in locations:
             row = dict(base)
             row.update(plan)
             row.update(_location_fields(location))
             if not row["hours"]:
                 row["hours"] = role_hours
-            row["accepting_new_patients"] = _accepting(role, location, network, index)
+            if network is not None:
+                row["accepting_new_patients"] = _accepting(role, location, network, index)
             row["last_updated"] = max(
                 (_date(r) for r in (role, practitioner, location) if _date(r)), default=""
             )

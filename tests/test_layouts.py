@@ -8,7 +8,7 @@ import pytest
 from indexer.documents import build_documents
 from indexer.layout import LayoutError, load_layout, read_with_layout, shipped_layouts
 from indexer.pipeline import collect
-from indexer.records import ImportSummary
+from indexer.records import ERROR, ImportSummary
 from indexer.sources.csv_roster import open_roster
 from tests.conftest import EDGE_ROSTER, ROOT
 
@@ -171,11 +171,16 @@ def test_bad_cells_are_reported_with_the_rosters_own_column_names(tmp_path, fres
 
     text = (SAMPLES / "pacific-crest-sample.csv").read_text(encoding="utf-8")
     broken = tmp_path / "roster.csv"
-    broken.write_text(text.replace(",Closed,", ",Maybe,"), encoding="utf-8")
+    # A bad panel status is left out with a warning; a bad NPI (the key) rejects its row.
+    text = text.replace(",Closed,", ",Maybe,").replace("1492307768,", "1492307769,")
+    broken.write_text(text, encoding="utf-8")
     summary = import_roster(fresh_engine, broken, layout=load_layout("pacific-crest"))
-    assert [(e.line, e.field) for e in summary.errors] == [(4, "Panel Status")]
-    assert summary.rows_imported == 3
-    assert fresh_engine.health()["providers"] == 2  # Peña's only row was the bad one
+    assert [(e.line, e.field, e.severity) for e in summary.errors] == [
+        (4, "Panel Status", "warning"),
+        (5, "Provider NPI", "error"),
+    ]
+    assert (summary.rows_imported, summary.rows_with_warnings, summary.rows_rejected) == (3, 1, 1)
+    assert fresh_engine.health()["providers"] == 2  # Goldberg's only row had the bad NPI
 
 
 def test_build_documents_helper_matches_collect():
@@ -184,7 +189,7 @@ def test_build_documents_helper_matches_collect():
     from indexer.enrich import enrich
     from indexer.validate import validate_rows
 
-    for _line, record, errors in validate_rows(open_roster(EDGE_ROSTER)):
-        if record is not None and not errors and not enrich(record):
+    for _line, record, _problems in validate_rows(open_roster(EDGE_ROSTER)):
+        if record is not None and not any(p.severity == ERROR for p in enrich(record)):
             records.append(record)
     assert [d["npi"] for d in build_documents(records)] == [d["npi"] for d in docs]

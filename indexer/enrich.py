@@ -1,32 +1,54 @@
 """Canonical record -> record placed on the map, with city and state (offline ZIP centroids)."""
 
-from indexer.geocode import Locate, zip_place
+from indexer.geocode import Locate, ZipPlace, city_place, zip_place
 from indexer.records import ERROR, WARNING, RowError
+
+
+def _place(record: dict, padded: bool) -> tuple[ZipPlace | None, str | None, bool]:
+    """Where the ZIP code puts the record: (place, problem, whether the problem is fatal without
+    coordinates)."""
+    if not record["zip"]:
+        return None, None, False
+    place = zip_place(record["zip"])
+    state = record.get("state")
+    if place is None:
+        # A unique or new ZIP the data does not have: the city's centre is near enough.
+        near = city_place(record["city"], state) if record.get("city") and state else None
+        if near is not None:
+            return (
+                near,
+                f"unknown ZIP code; placed at the centre of {near.city}, {near.state}",
+                False,
+            )
+        return None, "unknown ZIP code", True
+    if state and state != place.state:
+        reason = f"ZIP code {record['zip']} is in {place.state}, not {state}"
+        if padded:
+            # Zeros put back in front of a short ZIP can land it in another state: a wrong
+            # place is worse than none.
+            return None, reason, True
+        return place, f"{reason}; placed by the ZIP code", False
+    return place, None, False
 
 
 def enrich(record: dict, locate: Locate | None = None) -> list[RowError]:
     """Fill coordinates, city and state where the roster left them out: coordinates from the street
-    address when a geocoder is configured and finds it, else from the ZIP code's centroid.
+    address when a geocoder is configured and finds it, else from the ZIP code's centroid (or its
+    city's, for a ZIP code the offline data does not have).
 
-    Returns the row's problems: an error when nothing places it (a ZIP code that does not exist,
-    or lies in another state than the row's, and no coordinates), a warning for such a ZIP code
-    on a row that has coordinates.
+    Returns the row's problems: an error when nothing places it (a ZIP code that does not exist in
+    a city we know either, or a short ZIP that padded with zeros lands in another state, and no
+    coordinates), else warnings for what was doubtful.
     """
     line, has_coordinates = record["line"], record.get("latitude") is not None
-    place = zip_place(record["zip"]) if record["zip"] else None
-    problem = None
-    if record["zip"] and place is None:
-        problem = "unknown ZIP code"
-    elif place is not None and record.get("state") and record["state"] != place.state:
-        # A ZIP that lost a digit can land in another state: a wrong place is worse than none.
-        problem = f"ZIP code {record['zip']} is in {place.state}, not {record['state']}"
-        place = None
-    if problem and not has_coordinates:
+    place, problem, fatal = _place(record, padded=record.pop("zip_padded", False))
+    if problem and fatal and not has_coordinates:
         return [RowError(line, "zip", record["zip"], problem, ERROR)]
     problems = []
     if problem:
-        reason = f"{problem}; placed by the row's coordinates"
-        problems.append(RowError(line, "zip", record["zip"], reason, WARNING))
+        if fatal:
+            place, problem = None, f"{problem}; placed by the row's coordinates"
+        problems.append(RowError(line, "zip", record["zip"], problem, WARNING))
     if has_coordinates:
         record["geo_source"] = "roster"
     else:
@@ -39,7 +61,7 @@ def enrich(record: dict, locate: Locate | None = None) -> list[RowError]:
             (record["latitude"], record["longitude"]), record["geo_source"] = found, "geocoder"
         else:
             record["latitude"], record["longitude"] = place.lat, place.lon
-            record["geo_source"] = "zip"
+            record["geo_source"] = "zip" if place.zip else "city"
     if not record.get("city"):
         record["city"] = place.city if place else ""
     if not record.get("state"):

@@ -40,6 +40,28 @@ def zip_place(zip_code: str) -> ZipPlace | None:
     )
 
 
+@cache
+def _cities() -> dict[tuple[str, str], list[tuple[float, float]]]:
+    found: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for place in zipcodes.list_all():
+        if place["lat"] and place["long"]:
+            key = (" ".join(place["city"].upper().split()), place["state"])
+            found.setdefault(key, []).append((float(place["lat"]), float(place["long"])))
+    return found
+
+
+@cache
+def city_place(city: str, state: str) -> ZipPlace | None:
+    """The centre of a city's ZIP codes, for an address whose own ZIP code is not known (a new
+    or a unique ZIP); None when the city is not known in that state either."""
+    points = _cities().get((" ".join(city.upper().split()), state.upper()))
+    if not points:
+        return None
+    lat = sum(p[0] for p in points) / len(points)
+    lon = sum(p[1] for p in points) / len(points)
+    return ZipPlace(zip="", city=city, state=state.upper(), lat=round(lat, 6), lon=round(lon, 6))
+
+
 Locate = Callable[[str], tuple[float, float] | None]
 
 

@@ -202,6 +202,8 @@ def _check_place(data: dict, notes: list) -> None:
         data["zip"], data["zip4"] = "", None
     else:
         data["zip"], data["zip4"] = parsed.five, parsed.plus4
+        if parsed.padded:
+            data["zip_padded"] = True
     if data.get("state"):
         data["state"] = data["state"].upper()
     if not data.get("location_id"):

@@ -81,7 +81,7 @@ def test_values_are_normalised(edge_import):
 def test_blank_coordinates_come_from_the_zip_centroid(edge_import):
     _summary, docs = edge_import
     sources = {loc["geo_source"] for d in docs for loc in d["locations"]}
-    assert sources == {"zip", "roster"}
+    assert sources == {"zip", "roster", "city"}  # city: line 18's ZIP does not exist
 
 
 def test_rejected_rows_csv_escapes_formulas(tmp_path):
@@ -183,3 +183,38 @@ def test_a_configured_street_geocoder_places_rows_without_coordinates():
     assert asked[0] == "6200 Sunset Blvd, Los Angeles, CA 90028"
     assert street_geocoder(None) is None
     assert callable(street_geocoder("nominatim", user_agent="provider-directory-tests"))
+
+
+def _placed(**row) -> tuple[dict | None, list]:
+    from indexer.enrich import enrich
+    from indexer.validate import load_row
+
+    base = {"npi": "1234567893", "first_name": "Ana", "last_name": "Ruiz"}
+    base.update(taxonomy_codes="207Q00000X", **row)
+    record, problems = load_row(2, base)
+    if record is None:
+        return None, problems
+    record["line"] = 2
+    problems = problems + enrich(record)
+    return (None if any(p.severity == "error" for p in problems) else record), problems
+
+
+def test_a_zip_the_offline_data_lacks_is_placed_at_its_city():
+    # 06012 is a unique ZIP in Hartford that the ZIP data does not carry.
+    record, problems = _placed(zip="060125037", city="HARTFORD", state="CT")
+    assert record is not None and record["geo_source"] == "city"
+    assert abs(record["latitude"] - 41.76) < 0.1 and abs(record["longitude"] + 72.68) < 0.1
+    assert [(p.severity, p.field) for p in problems] == [("warning", "zip")]
+    assert "centre of HARTFORD, CT" in problems[0].reason
+    assert _placed(zip="06012", city="Nowhere", state="CT")[0] is None
+
+
+def test_a_whole_zip_in_another_state_than_the_row_says_is_trusted_a_padded_one_is_not():
+    record, problems = _placed(zip="02878", city="TIVERTON", state="MA")
+    assert record is not None and record["geo_source"] == "zip"
+    assert "is in RI, not MA" in problems[0].reason and problems[0].severity == "warning"
+    # "9001" padded to 09001 is a military ZIP, not Inglewood: without coordinates, no place.
+    record, problems = _placed(zip="9001", city="Inglewood", state="CA")
+    assert record is None and problems[0].severity == "error"
+    record, problems = _placed(zip="9001", state="CA", latitude="33.96", longitude="-118.35")
+    assert record is not None and record["geo_source"] == "roster"

@@ -13,6 +13,8 @@ _DASHED = re.compile(r"^(\d{3,5})\s*-\s*(\d{4})$")
 class Zip:
     five: str
     plus4: str | None = None
+    # Leading zeros were put back (the file had fewer digits): the guess may be wrong.
+    padded: bool = False
 
     def __str__(self) -> str:
         return f"{self.five}-{self.plus4}" if self.plus4 else self.five
@@ -28,14 +30,14 @@ def parse_zip(value: str) -> Zip | None:
     if match := _SPREADSHEET_DECIMAL.match(text):
         text = match[1]
     if match := _DASHED.match(text):
-        five, plus4 = match[1].zfill(5), match[2]
+        five, plus4, padded = match[1].zfill(5), match[2], len(match[1]) < 5
     elif text.isdigit() and 3 <= len(text) <= 5:
-        five, plus4 = text.zfill(5), None
+        five, plus4, padded = text.zfill(5), None, len(text) < 5
     elif text.isdigit() and 7 <= len(text) <= 9:
         nine = text.zfill(9)
-        five, plus4 = nine[:5], nine[5:]
+        five, plus4, padded = nine[:5], nine[5:], len(text) < 9
     else:
         return None
     if five == "00000":
         return None
-    return Zip(five, None if plus4 in (None, "0000") else plus4)
+    return Zip(five, None if plus4 in (None, "0000") else plus4, padded)

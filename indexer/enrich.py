@@ -1,6 +1,7 @@
 """Canonical record -> record placed on the map, with city and state (offline ZIP centroids)."""
 
-from indexer.geocode import Locate, ZipPlace, city_place, zip_place
+from app.vocab.places import ZipPlace, city_place, zip_place
+from indexer.geocode import Locate
 from indexer.records import ERROR, WARNING, RowError
 
 

@@ -1,7 +1,5 @@
 """Query-string arguments of GET /v1/providers -> SearchQuery (marshmallow, unknown=RAISE)."""
 
-import re
-
 from marshmallow import (
     RAISE,
     Schema,
@@ -24,14 +22,15 @@ from app.vocab.codes import (
     LINES_OF_BUSINESS,
     PLAN_CODE,
 )
+from app.vocab.npi import NPI_PATTERN
 from app.vocab.nucc import specialties
-from indexer.geocode import zip_place
+from app.vocab.places import parse_near
+from app.vocab.zips import ZIP5
 
 MAX_QUERY_LENGTH = 200
 MAX_VALUES = 20
 MAX_RADIUS_MILES = 100.0
 DEFAULT_RADIUS_MILES = 10.0
-LAT_LON = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
 class Multi(fields.List):
@@ -95,7 +94,7 @@ class ProviderSearchArgs(Schema):
     )
     telehealth = fields.Boolean()
     city = Multi(fields.String(validate=validate.Length(1, 80)))
-    zip = Multi(fields.String(validate=validate.Regexp(r"^\d{5}$", error="a 5-digit ZIP code")))
+    zip = Multi(fields.String(validate=validate.Regexp(ZIP5, error="a 5-digit ZIP code")))
     accessibility = Multi(fields.String(validate=_one_of(ACCESSIBILITY)))
     plan = Multi(fields.String(validate=validate.Regexp(PLAN_CODE, error="not a plan code")))
     line_of_business = Multi(fields.String(validate=_one_of(LINES_OF_BUSINESS)))
@@ -130,7 +129,7 @@ class ProviderSearchArgs(Schema):
         words: tuple[str, ...] = ()
         npi = None
         q = (data.get("q") or "").strip()
-        if re.fullmatch(r"\d{10}", q):
+        if NPI_PATTERN.match(q):
             npi = q
         elif q:
             words = tuple(text.query_tokens(q))
@@ -171,23 +170,6 @@ class ProviderSearchArgs(Schema):
             after=after,
             facets=FACETS if data.get("facets", True) else (),
         )
-
-
-def parse_near(value: str, field: str = "near") -> tuple[float, float]:
-    """A ZIP code (its centroid) or 'lat,lon' -> (lat, lon); errors name `field`."""
-    value = value.strip()
-    if re.fullmatch(r"\d{5}(-\d{4})?", value):
-        place = zip_place(value)
-        if place is None:
-            raise ValidationError(f"unknown ZIP code {value}", field)
-        return place.lat, place.lon
-    match = LAT_LON.match(value)
-    if not match:
-        raise ValidationError("expected a 5-digit ZIP code or lat,lon", field)
-    lat, lon = float(match.group(1)), float(match.group(2))
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise ValidationError("latitude must be within ±90 and longitude within ±180", field)
-    return lat, lon
 
 
 def load_search_args(args: MultiDict, max_page_size: int = 50) -> SearchQuery:

@@ -1,13 +1,12 @@
 """GET /v1/providers, /v1/providers/<npi>, /v1/health."""
 
-import re
-
 from flask import Blueprint, current_app, jsonify, request
 
 from app.api.args import load_search_args
 from app.engines import get_engine
 from app.errors import APIError
 from app.search.results import present_provider, present_search
+from app.vocab.npi import NPI_PATTERN
 
 bp = Blueprint("providers", __name__, url_prefix="/v1")
 
@@ -23,7 +22,7 @@ def search_providers():
 
 @bp.get("/providers/<npi>")
 def get_provider(npi: str):
-    if not re.fullmatch(r"\d{10}", npi):
+    if not NPI_PATTERN.match(npi):
         raise APIError(400, "invalid_parameter", "an NPI is 10 digits", {"npi": ["10 digits"]})
     doc = get_engine().get(npi)
     if doc is None:

@@ -18,10 +18,10 @@ from marshmallow import (
     validates_schema,
 )
 
-from app.api.args import parse_near
 from app.vocab import languages
 from app.vocab.codes import ACCESSIBILITY, LINES_OF_BUSINESS, PLAN_CODE
 from app.vocab.npi import is_valid_npi
+from app.vocab.places import parse_near
 from indexer.geocode import Locate
 
 SEXES = ("female", "male", "other")

@@ -1,6 +1,9 @@
 """National Provider Identifier check digit (Luhn over the number prefixed with 80840)."""
 
+import re
+
 NPI_PREFIX = "80840"
+NPI_PATTERN = re.compile(r"^\d{10}$")
 
 
 def luhn_check_digit(payload: str) -> int:

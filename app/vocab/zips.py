@@ -3,7 +3,9 @@
 import re
 from dataclasses import dataclass
 
+# What a search box or an API parameter takes: a ZIP or ZIP+4 as people type it.
 ZIP_PATTERN = re.compile(r"^\d{5}(-\d{4})?$")
+ZIP5 = re.compile(r"^\d{5}$")
 # Spreadsheets turn a ZIP into a number: leading zeros go, and some add a decimal part.
 _SPREADSHEET_DECIMAL = re.compile(r"^(\d+)\.0+$")
 _DASHED = re.compile(r"^(\d{3,5})\s*-\s*(\d{4})$")

@@ -5,7 +5,6 @@ readable record of the search and can be shared. A plain HTML form sends every f
 not; empty ones mean "any" and are dropped here.
 """
 
-import re
 from dataclasses import dataclass
 
 from flask import url_for
@@ -16,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.api.args import ProviderSearchArgs, load_search_args
 from app.search.query import SearchQuery
+from app.vocab.zips import ZIP_PATTERN
 from app.web import i18n
 
 PAGE_SIZE = 10
@@ -146,7 +146,7 @@ def _problem(name: str, detail: str, request: PageRequest) -> Problem:
     start_over = request.url(drop=(name,))
     if name == "near":
         place = request.value("near")
-        if re.fullmatch(r"\d{5}(-\d{4})?", place):
+        if ZIP_PATTERN.match(place):
             message = gettext(
                 "We could not find the ZIP code %(zip)s. Check the number, or try a nearby "
                 "ZIP code.",

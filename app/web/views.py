@@ -1,8 +1,6 @@
 """Routes of the page: the search (`/`) and one provider (`/providers/<npi>`), rendered in one
 request with the search code called in-process."""
 
-import re
-
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import format_decimal, gettext, ngettext
 from marshmallow import ValidationError
@@ -12,6 +10,8 @@ from app.engines import get_engine
 from app.engines.base import EngineUnavailable
 from app.search.geo import great_circle_miles
 from app.search.results import present_provider, present_search
+from app.vocab.npi import NPI_PATTERN
+from app.vocab.zips import ZIP_PATTERN
 from app.web import facets, filters, i18n, present, search_form, security
 from app.web.assets import asset_url
 
@@ -88,7 +88,7 @@ def _results_page(req: search_form.PageRequest, query, shaped: dict) -> dict:
     where = ""
     if query.geo is not None:
         near = req.value("near")
-        place = near if re.fullmatch(r"\d{5}(-\d{4})?", near) else gettext("your location")
+        place = near if ZIP_PATTERN.match(near) else gettext("your location")
         miles = query.geo.radius_miles
         # gettext plurals count whole numbers; a fraction of a mile reads as plural in English
         # and Spanish ("0.5 miles", "2.5 millas"), as 2 does.
@@ -155,7 +155,7 @@ def _active_filters(req: search_form.PageRequest, plan_names: dict) -> list[tupl
 
 @bp.get("/providers/<npi>")
 def provider(npi: str):
-    if not re.fullmatch(r"\d{10}", npi):
+    if not NPI_PATTERN.match(npi):
         raise NotFound()
     doc = get_engine().get(npi)
     if doc is None:

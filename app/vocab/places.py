@@ -1,0 +1,83 @@
+"""Places without a network: ZIP code and city centroids (USPS data in the `zipcodes` wheel), and
+the `near` a visitor or a member file gives (a ZIP code or `lat,lon`)."""
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import zipcodes
+from marshmallow import ValidationError
+
+from app.vocab.zips import ZIP_PATTERN
+
+LAT_LON = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class ZipPlace:
+    zip: str
+    city: str
+    state: str
+    lat: float
+    lon: float
+
+
+@cache
+def zip_place(zip_code: str) -> ZipPlace | None:
+    """Centroid, city and state of a 5-digit ZIP code, or None when the ZIP does not exist."""
+    five = zip_code[:5]
+    if len(five) != 5 or not five.isdigit():
+        return None
+    try:
+        matches = zipcodes.matching(five)
+    except (ValueError, TypeError):
+        return None
+    if not matches:
+        return None
+    place = matches[0]
+    return ZipPlace(
+        zip=five,
+        city=place["city"],
+        state=place["state"],
+        lat=float(place["lat"]),
+        lon=float(place["long"]),
+    )
+
+
+@cache
+def _cities() -> dict[tuple[str, str], list[tuple[float, float]]]:
+    found: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for place in zipcodes.list_all():
+        if place["lat"] and place["long"]:
+            key = (" ".join(place["city"].upper().split()), place["state"])
+            found.setdefault(key, []).append((float(place["lat"]), float(place["long"])))
+    return found
+
+
+@cache
+def city_place(city: str, state: str) -> ZipPlace | None:
+    """The centre of a city's ZIP codes, for an address whose own ZIP code is not known (a new
+    or a unique ZIP); None when the city is not known in that state either."""
+    points = _cities().get((" ".join(city.upper().split()), state.upper()))
+    if not points:
+        return None
+    lat = sum(p[0] for p in points) / len(points)
+    lon = sum(p[1] for p in points) / len(points)
+    return ZipPlace(zip="", city=city, state=state.upper(), lat=round(lat, 6), lon=round(lon, 6))
+
+
+def parse_near(value: str, field: str = "near") -> tuple[float, float]:
+    """A ZIP code (its centroid) or 'lat,lon' -> (lat, lon); errors name `field`."""
+    value = value.strip()
+    if ZIP_PATTERN.match(value):
+        place = zip_place(value)
+        if place is None:
+            raise ValidationError(f"unknown ZIP code {value}", field)
+        return place.lat, place.lon
+    match = LAT_LON.match(value)
+    if not match:
+        raise ValidationError("expected a 5-digit ZIP code or lat,lon", field)
+    lat, lon = float(match.group(1)), float(match.group(2))
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValidationError("latitude must be within ±90 and longitude within ±180", field)
+    return lat, lon

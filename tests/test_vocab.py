@@ -208,3 +208,29 @@ def test_a_code_nucc_does_not_have_is_described_not_dropped():
     assert unknown.display == "Unknown specialty 207XX9999X"
     assert nucc.lookup("207XX9999X") is None
     assert nucc.describe(" 207q00000x ").code == "207Q00000X"
+
+
+def test_every_code_the_fixtures_use_has_an_english_and_a_spanish_label():
+    import csv
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "fixtures"
+    codes: set[str] = set()
+    for roster in (root / "roster.csv", root / "roster_edge_cases.csv"):
+        with open(roster, newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                codes.update(c for c in row["taxonomy_codes"].split("|") if c)
+    bundle = json.loads((root / "plannet" / "bundle.json").read_text(encoding="utf-8"))
+    codes.update(
+        coding["code"]
+        for entry in bundle["entry"]
+        for concept in entry["resource"].get("specialty", [])
+        for coding in concept.get("coding", [])
+        if coding.get("system") == "http://nucc.org/provider-taxonomy"
+    )
+    known = {c for c in codes if nucc.lookup(c)}
+    assert len(known) >= 40 and codes - known == {"207Q99999X"}  # the edge roster's bad code
+    for code in known:
+        specialty = nucc.lookup(code)
+        assert specialty.display and specialty.display_es != specialty.display, code

@@ -163,18 +163,24 @@ LOCATION_VALUES = (
 )
 
 
-EMPTY = (None, "", [], False)
+def _empty(value) -> bool:
+    # Not `in (None, "", [], False)`: 0 == False, and an age of 0 is a value.
+    return value is None or value is False or value == "" or value == []
 
 
 def _filled(records: list[dict], names: tuple[str, ...]) -> dict:
     """The first record, its missing values taken from the next records that have them."""
-    merged = dict(records[0])
+    first = records[0]
+    if len(records) == 1:
+        return first
+    merged = None
     for name in names:
-        if merged.get(name) in EMPTY:
-            found = next((r[name] for r in records[1:] if r.get(name) not in EMPTY), None)
+        if _empty(first.get(name)):
+            found = next((r[name] for r in records[1:] if not _empty(r.get(name))), None)
             if found is not None:
+                merged = merged or dict(first)
                 merged[name] = found
-    return merged
+    return merged or first
 
 
 def _newest_first(records: list[dict]) -> list[dict]:

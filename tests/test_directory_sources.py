@@ -219,3 +219,19 @@ def test_a_code_nucc_does_not_have_is_kept_and_searchable(sources_client):
     (park,) = search(client, q="207QX9999X")["results"]
     assert park["npi"] == NPI_PARK
     assert park["specialties"][0]["display"] == "Unknown specialty 207QX9999X"
+
+
+def test_merged_records_fill_only_what_is_missing():
+    from indexer.documents import build_documents
+
+    common = {"npi": NPI_PARK, "last_name": "Park", "location_id": "L1", "zip": "90010"}
+    common.update(latitude=34.06, longitude=-118.3, taxonomy_codes=["208000000X"])
+    newest = {**common, "plan": "p", "last_updated": "2026-11-02", "age_min": 0, "languages": []}
+    older = {**common, "plan": "", "last_updated": "2026-01-01", "age_min": 18}
+    older.update(languages=["ko"], phone="(213) 555-0100", line_of_business="commercial")
+    newest.update(line_of_business="medi-cal", plan_provider_id="P1")
+    newest["accepting_new_patients"] = "accepting"
+    (doc,) = build_documents([newest, older])
+    assert doc["age_min"] == 0  # a value, though it is falsy
+    assert doc["languages"] == ["ko"]
+    assert doc["locations"][0]["phone"] == "(213) 555-0100"

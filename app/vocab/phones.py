@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 
@@ -23,6 +24,7 @@ class Phone:
         return f"{self.number} ext. {self.extension}" if self.extension else self.number
 
 
+@lru_cache(maxsize=65536)  # a location's phone repeats on each of its plan rows
 def parse_phone(value: str) -> Phone:
     """A US (NANP) phone number with its extension, or PhoneError saying what is wrong."""
     text = value.strip()

@@ -23,34 +23,32 @@ class ZipPlace:
 
 
 @cache
+def _zips() -> dict[str, ZipPlace]:
+    """Every ZIP code, read once per process (the package's own look-up scans its whole list)."""
+    return {
+        place["zip_code"]: ZipPlace(
+            zip=place["zip_code"],
+            city=place["city"],
+            state=place["state"],
+            lat=float(place["lat"]),
+            lon=float(place["long"]),
+        )
+        for place in zipcodes.list_all()
+        if place["lat"] and place["long"]
+    }
+
+
 def zip_place(zip_code: str) -> ZipPlace | None:
     """Centroid, city and state of a 5-digit ZIP code, or None when the ZIP does not exist."""
-    five = zip_code[:5]
-    if len(five) != 5 or not five.isdigit():
-        return None
-    try:
-        matches = zipcodes.matching(five)
-    except (ValueError, TypeError):
-        return None
-    if not matches:
-        return None
-    place = matches[0]
-    return ZipPlace(
-        zip=five,
-        city=place["city"],
-        state=place["state"],
-        lat=float(place["lat"]),
-        lon=float(place["long"]),
-    )
+    return _zips().get(zip_code[:5])
 
 
 @cache
 def _cities() -> dict[tuple[str, str], list[tuple[float, float]]]:
     found: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    for place in zipcodes.list_all():
-        if place["lat"] and place["long"]:
-            key = (" ".join(place["city"].upper().split()), place["state"])
-            found.setdefault(key, []).append((float(place["lat"]), float(place["long"])))
+    for place in _zips().values():
+        key = (" ".join(place.city.upper().split()), place.state)
+        found.setdefault(key, []).append((place.lat, place.lon))
     return found
 
 

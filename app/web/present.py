@@ -3,7 +3,6 @@
 import re
 import unicodedata
 
-from babel import Locale
 from flask_babel import format_decimal, gettext
 
 from app.vocab import languages
@@ -22,9 +21,7 @@ def specialty_name(code: str) -> str:
 
 def language_name(code: str) -> str:
     """A language's name in the page's language, capitalised as a list item."""
-    locale = i18n.current_locale()
-    name = Locale.parse(locale).languages.get(code) or languages.name(code, locale)
-    return name[:1].upper() + name[1:]
+    return languages.name(code, i18n.current_locale())
 
 
 def language_list(codes) -> str:

@@ -36,6 +36,7 @@ from app.vocab.phones import PhoneError, parse_phone
 from app.vocab.zips import parse_zip
 from indexer.records import Skipped
 from indexer.sources.csv_roster import RosterFormatError
+from indexer.sources.text_files import open_text
 from indexer.validate import ROSTER_COLUMNS
 
 CANONICAL_COLUMNS = ROSTER_COLUMNS
@@ -143,7 +144,7 @@ def shipped_crosswalks() -> list[str]:
 @cache
 def _crosswalk_rows(name: str) -> tuple[tuple[str, ...], tuple[dict[str, str], ...]]:
     path = resources.files("indexer").joinpath("data", f"{name}.csv")
-    with path.open(encoding="utf-8-sig", newline="") as fh:
+    with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
         return tuple(reader.fieldnames or ()), tuple(reader)
 
@@ -794,7 +795,7 @@ def read_with_layout(
     The header is checked against the layout here, before any row is read. Only the columns the
     layout reads are taken from each row (an NPPES row has 329, the layout reads about 60).
     """
-    fh = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed by the generator
+    fh = open_text(path)
     reader = csv.reader(fh)
     try:
         header = next(reader, None)

@@ -1,5 +1,6 @@
 """Roster rows in: every good row imported, every bad row reported with line, field and reason."""
 
+import codecs
 import csv
 import io
 import json
@@ -218,3 +219,20 @@ def test_a_whole_zip_in_another_state_than_the_row_says_is_trusted_a_padded_one_
     assert record is None and problems[0].severity == "error"
     record, problems = _placed(zip="9001", state="CA", latitude="33.96", longitude="-118.35")
     assert record is not None and record["geo_source"] == "roster"
+
+
+def test_a_roster_saved_by_excel_on_windows_is_read(tmp_path):
+    """Windows-1252 (`Peña` as the byte 0xF1), as Excel writes "CSV"; UTF-8 with a BOM too."""
+    from app.vocab.npi import make_npi
+
+    header = "npi,first_name,last_name,taxonomy_codes,zip\n"
+    row = f"{make_npi('987654321')},José,Peña,207Q00000X,90033\n"
+    for name, data in (
+        ("windows.csv", (header + row).encode("cp1252")),
+        ("bom.csv", codecs.BOM_UTF8 + (header + row).encode("utf-8")),
+    ):
+        path = tmp_path / name
+        path.write_bytes(data)
+        summary = ImportSummary(source=name)
+        (doc,) = collect(open_roster(path), summary).documents()
+        assert (doc["name"]["first"], doc["name"]["last"]) == ("José", "Peña"), name

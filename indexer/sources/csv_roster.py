@@ -5,6 +5,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
+from indexer.sources.text_files import open_text
+
 
 class RosterFormatError(ValueError):
     """The file cannot be read as a roster at all (no header, missing required columns)."""
@@ -37,5 +39,5 @@ def read_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, str]]]:
 
 def open_roster(path: str | Path) -> Iterator[tuple[int, dict[str, str]]]:
     """Read a roster CSV file lazily."""
-    with open(path, newline="", encoding="utf-8-sig") as fh:
+    with open_text(path) as fh:
         yield from read_rows(fh)

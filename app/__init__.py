@@ -10,10 +10,11 @@ OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 
 def create_app(config: dict | None = None) -> Flask:
     """Application factory: configuration from the environment, then `config` on top."""
-    from app import auth, background, cli, errors, limits, web
+    from app import auth, cli, errors, limits, web
     from app import config as settings
     from app.api import imports, match, providers, reports
     from app.engines import init_app as init_engine
+    from app.jobs import executors
 
     app = Flask(__name__)
     app.config.from_mapping(settings.from_environment())
@@ -24,7 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.register(app)
     init_engine(app)
     auth.init_app(app)
-    background.init_app(app)
+    executors.init_app(app)
     limits.init_app(app)
     app.register_blueprint(providers.bp)
     app.register_blueprint(imports.bp)

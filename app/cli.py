@@ -1,42 +1,60 @@
 """`provider-directory` commands: import, reindex, indices, serve, openapi. Never interactive."""
 
 import contextlib
+import getpass
 import json
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from app.config import street_geocoder_from
 from app.engines import get_engine
-from indexer.delta import expire_terminations, write_unverified
-from indexer.import_jobs import DirectoryBusy
-from indexer.layout import LayoutError, load_layout
-from indexer.pipeline import DEFAULT_SOURCE, import_roster, rebuild, write_rejects
+from app.jobs import runner
+from app.jobs.lock import DirectoryBusy, import_lock
+from app.jobs.request import MODES, ImportRequest
+from indexer.delta import write_unverified
+from indexer.layout import LayoutError
+from indexer.pipeline import DEFAULT_SOURCE, PLANNET_SUFFIXES, rebuild, write_rejects
+from indexer.records import ImportSummary
 from indexer.sources.csv_roster import RosterFormatError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def sources_dir() -> Path:
-    return Path(current_app.config["PD_DATA_DIR"]) / "sources"
+    return runner.sources_dir(current_app.config)
 
 
-def _locate():
-    return street_geocoder_from(current_app.config)
+def _owner() -> str:
+    return f"cli-{os.getpid()}"
 
 
-def _report(path, summary, engine, rejects: Path | None) -> None:
-    click.echo(
-        f"{path}: {summary.rows_read:,} rows read, {summary.rows_imported:,} imported, "
-        f"{summary.rows_rejected:,} rejected; {summary.providers:,} providers at "
-        f"{summary.locations:,} locations; generation {summary.generation} is live "
-        f"on {engine.name}"
-    )
+def _who() -> str:
+    try:
+        return f"command line ({getpass.getuser()})"
+    except (KeyError, OSError):  # no user name for this uid
+        return "command line"
+
+
+def _report(label: str, summary: ImportSummary, engine, rejects: Path | None) -> None:
+    if summary.changes is not None:
+        click.echo(
+            f"{label}: {summary.rows_read:,} rows read, {summary.rows_imported:,} applied, "
+            f"{summary.rows_rejected:,} rejected; {summary.providers:,} providers rewritten in "
+            f"generation {summary.generation} on {engine.name}"
+        )
+    else:
+        click.echo(
+            f"{label}: {summary.rows_read:,} rows read, {summary.rows_imported:,} imported, "
+            f"{summary.rows_rejected:,} rejected; {summary.providers:,} providers at "
+            f"{summary.locations:,} locations; generation {summary.generation} is live "
+            f"on {engine.name}"
+        )
     for error in summary.errors[:20]:
         click.echo(f"  line {error.line}: {error.field}={error.value!r}: {error.reason}")
     if len(summary.errors) > 20:
@@ -44,10 +62,14 @@ def _report(path, summary, engine, rejects: Path | None) -> None:
     if rejects is not None:
         count = write_rejects(summary.errors, rejects)
         click.echo(f"rejected rows: {count} error(s) written to {rejects}")
+    if summary.changes:
+        click.echo(
+            "changes: " + ", ".join(f"{name} {count}" for name, count in summary.changes.items())
+        )
 
 
 @click.command("import")
-@click.argument("roster", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("rosters", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--rejects",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -66,62 +88,104 @@ def _report(path, summary, engine, rejects: Path | None) -> None:
 )
 @click.option(
     "--mode",
-    type=click.Choice(["full", "delta"]),
+    type=click.Choice(MODES),
     default="full",
     show_default=True,
     help="full: the roster is the whole source; delta: rows add, change or terminate records.",
 )
 @with_appcontext
 def import_command(
-    roster: Path, rejects: Path | None, layout_name: str | None, source: str, mode: str
+    rosters: tuple[Path, ...],
+    rejects: Path | None,
+    layout_name: str | None,
+    source: str,
+    mode: str,
 ) -> None:
-    """Import a roster (.csv, .xlsx, Plan-Net .json/.ndjson) as the whole of its source.
+    """Import a roster as the whole of its source (or, with --mode delta, apply its changes).
 
-    The directory of all sources is rebuilt beside the live one and swapped in when complete.
+    ROSTERS: one .csv or .xlsx roster, or FHIR Plan-Net: .json Bundles and .ndjson files, read
+    together (a folder stands for its .ndjson and .json files). The directory of all sources is
+    rebuilt beside the live one and swapped in when complete; POST /v1/imports runs the same
+    import.
     """
+    request = ImportRequest(
+        files=tuple(str(r) for r in rosters),
+        source=source,
+        layout=layout_name,
+        mode=mode,
+        requested_by=_who(),
+    )
+    label = ", ".join(str(r) for r in rosters)
     engine = get_engine()
-    lock = current_app.extensions["pd_import_lock"]
     try:
-        layout = load_layout(layout_name) if layout_name else None
-        with lock.hold(f"cli-{os.getpid()}"), _progress_bar(roster) as progress:
-            summary = import_roster(
+        with _progress(rosters) as progress:
+            summary = runner.run_import(
                 engine,
-                roster,
+                request,
+                config=current_app.config,
+                lock=import_lock(),
+                owner=_owner(),
                 progress=progress,
-                locate=_locate(),
-                layout=layout,
-                source=source,
-                sources_dir=sources_dir(),
             )
+            progress.finish(summary)
     except (RosterFormatError, LayoutError, DirectoryBusy) as exc:
-        raise click.ClickException(f"{roster}: {exc}") from exc
-    _report(roster, summary, engine, rejects)
-    if summary.changes:
-        click.echo(
-            "changes: " + ", ".join(f"{name} {count}" for name, count in summary.changes.items())
-        )
+        raise click.ClickException(f"{label}: {exc}") from exc
+    _report(label, summary, engine, rejects)
+
+
+class _Bar:
+    """Progress over a known number of rows (a CSV roster's lines), on standard error."""
+
+    def __init__(self, bar):
+        self.bar, self.done = bar, 0
+
+    def __call__(self, summary: ImportSummary) -> None:
+        self.bar.update(summary.rows_read - self.done)
+        self.done = summary.rows_read
+
+    def finish(self, summary: ImportSummary) -> None:
+        self.bar.update(max(0, self.bar.length - self.done))
+
+
+class _RunningCount:
+    """Progress with no total known up front (Excel, Plan-Net): the rows read so far, on
+    standard error — in place on a terminal, a line every few seconds otherwise."""
+
+    EVERY_SECONDS = 5.0
+
+    def __init__(self):
+        self.stream = sys.stderr
+        self.in_place = self.stream.isatty()
+        self.shown = 0.0
+
+    def _show(self, rows: int, final: bool = False) -> None:
+        text = f"importing: {rows:,} rows read"
+        if self.in_place:
+            click.echo(f"\r{text}", file=self.stream, nl=final)
+        elif final or time.monotonic() - self.shown >= self.EVERY_SECONDS:
+            self.shown = time.monotonic()
+            click.echo(text, file=self.stream)
+
+    def __call__(self, summary: ImportSummary) -> None:
+        self._show(summary.rows_read)
+
+    def finish(self, summary: ImportSummary) -> None:
+        self._show(summary.rows_read, final=True)
 
 
 @contextlib.contextmanager
-def _progress_bar(roster: Path):
-    """A progress bar over the roster's rows (counted up front for CSV), on standard error."""
-    total = None
-    if roster.suffix.lower() == ".csv":
-        with open(roster, "rb") as fh:
-            total = max(0, sum(1 for _ in fh) - 1)
+def _progress(rosters: tuple[Path, ...]):
+    """A bar for a CSV roster, whose rows are counted up front; a running count otherwise."""
+    (first, *others) = rosters
+    if others or first.is_dir() or first.suffix.lower() in (".xlsx", *PLANNET_SUFFIXES):
+        yield _RunningCount()
+        return
+    with open(first, "rb") as fh:
+        total = max(0, sum(1 for _ in fh) - 1)
     with click.progressbar(
         length=total, label="importing", file=sys.stderr, show_pos=True, item_show_func=None
     ) as bar:
-        done = 0
-
-        def progress(summary) -> None:
-            nonlocal done
-            bar.update(summary.rows_read - done)
-            done = summary.rows_read
-
-        yield progress
-        if total is not None:
-            bar.update(max(0, total - done))
+        yield _Bar(bar)
 
 
 @click.command("reindex")
@@ -131,7 +195,7 @@ def reindex_command() -> None:
     if not any(sources_dir().glob("*.jsonl")):
         raise click.ClickException("nothing imported yet: run `provider-directory import` first")
     engine = get_engine()
-    with current_app.extensions["pd_import_lock"].hold(f"cli-{os.getpid()}"):
+    with import_lock().hold(_owner()):
         summary = rebuild(engine, sources_dir())
     click.echo(
         f"{summary.providers:,} providers at {summary.locations:,} locations; generation "
@@ -143,8 +207,9 @@ def reindex_command() -> None:
 @with_appcontext
 def expire_command() -> None:
     """Take out of search the records whose termination date has come (run daily)."""
-    with current_app.extensions["pd_import_lock"].hold(f"cli-{os.getpid()}"):
-        changed = expire_terminations(get_engine(), sources_dir())
+    changed = runner.run_expiry(
+        get_engine(), config=current_app.config, lock=import_lock(), owner=_owner()
+    )
     click.echo(f"{changed} provider(s) updated for terminations due by today")
 
 

@@ -7,6 +7,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from app.engines.base import EngineUnavailable
+from app.validation_messages import flatten_messages
 
 log = logging.getLogger(__name__)
 
@@ -26,22 +27,6 @@ def envelope(status: int, code: str, message: str, fields: dict | None = None):
     return response
 
 
-def _flatten(messages, parent: str = "") -> dict[str, list[str]]:
-    """Nested marshmallow messages -> {"field": [...]}, naming nested fields `a[0].b`."""
-    flat: dict[str, list[str]] = {}
-    for name, value in messages.items():
-        if isinstance(name, int):
-            path = parent if not isinstance(value, dict) else f"{parent}[{name}]"
-        else:
-            path = f"{parent}.{name}" if parent else str(name)
-        if isinstance(value, dict):
-            for key, found in _flatten(value, path).items():
-                flat.setdefault(key, []).extend(found)
-        else:
-            flat.setdefault(path, []).extend(value if isinstance(value, list) else [value])
-    return flat
-
-
 def register(app: Flask) -> None:
     @app.errorhandler(APIError)
     def api_error(exc: APIError):
@@ -49,7 +34,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ValidationError)
     def validation_error(exc: ValidationError):
-        fields = _flatten(exc.normalized_messages())
+        fields = flatten_messages(exc.normalized_messages())
         names = ", ".join(sorted(fields))
         return envelope(400, "invalid_parameter", f"invalid value for: {names}", fields)
 

@@ -100,8 +100,8 @@ def write_members(path: Path, config: dict, members: int, seed: int) -> None:
 
 def step_assign(config: dict, members: Path, workdir: Path) -> dict:
     from app.engines import create_engine
-    from app.jobs import AssignmentJob, FileJobStore
-    from app.match.batch import run_assignment_job
+    from app.jobs.runner import run_assignment_job
+    from app.jobs.store import AssignmentJob, FileJobStore
     from app.match.rules import load_rules
 
     store = FileJobStore(workdir / "jobs", kind=AssignmentJob)

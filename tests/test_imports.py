@@ -5,9 +5,9 @@ import csv
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -17,6 +17,7 @@ import pytest
 from app import create_app
 from app.engines import create_engine
 from fixtures.generate import COLUMNS, generate_rows
+from indexer.pipeline import CHECK_CHUNK
 from tests.conftest import (
     EDGE_ROSTER,
     ENROLLMENT_KEY,
@@ -91,7 +92,9 @@ def test_upload_runs_in_the_background_and_reports_rejects(fresh_config):
     rejects = client.get(job["links"]["rejects"], headers=STAFF)
     assert rejects.status_code == 200
     rows = list(csv.DictReader(io.StringIO(rejects.get_data(as_text=True))))
-    assert {int(r["line"]) for r in rows} == {e["line"] for e in EXPECTED_EDGE["rejected"]}
+    # Rejected rows are the errors; the file also lists the warnings of rows that went in.
+    rejected = {int(r["line"]) for r in rows if r["severity"] == "error"}
+    assert rejected == {e["line"] for e in EXPECTED_EDGE["rejected"]}
     assert all(r["reason"] for r in rows)
     health = client.get("/v1/health").json
     assert health["generation"] == job["generation"]
@@ -110,32 +113,20 @@ def write_generated(path: Path, locations: int, seed: int) -> int:
 
 
 class Worker:
-    """A real Celery worker in its own process, configured like the app under test."""
+    """A real Celery worker started the way the README tells users to (`make worker`: the default
+    prefork pool), configured like the app under test through the environment."""
 
     def __init__(self, config: dict, log_path: Path):
-        env = {**os.environ}
+        env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
         for key, value in config.items():
             if value is None:
                 env.pop(key, None)
             else:
                 env[key] = str(value)
         self.log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        # Its own process group: make, the Celery main process and its pool children.
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "app.worker",
-                "worker",
-                "--pool=solo",
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-Q",
-                config["PD_QUEUE"],
-            ],
+            ["make", "-s", "worker"],
             cwd=ROOT,
             env=env,
             stdout=self.log,
@@ -143,17 +134,31 @@ class Worker:
             start_new_session=True,
         )
 
+    def _group_alive(self) -> bool:
+        self.process.poll()  # reap make once it has exited, so only live members count
+        try:
+            os.killpg(self.process.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
     def kill(self) -> None:
+        """SIGKILL the whole worker: make, the main process and every pool child."""
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while self._group_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
+        if self._group_alive():
             os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
+            deadline = time.monotonic() + 30
+            while self._group_alive() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if self._group_alive():
                 self.kill()
+        self.process.wait(timeout=30)
         self.log.close()
 
 
@@ -169,6 +174,11 @@ def celery_config(fresh_config, redis_client):
 
 
 def test_a_celery_worker_runs_the_import(celery_config, tmp_path):
+    """A roster big enough to be validated in parallel too: a prefork pool child may not start
+    processes of its own, so it validates in-process."""
+    roster = tmp_path / "big.csv"
+    rows = write_generated(roster, 1200, seed=7)
+    assert rows > CHECK_CHUNK
     worker = Worker(celery_config, tmp_path / "worker.log")
     try:
         client = create_app(celery_config).test_client()
@@ -177,8 +187,28 @@ def test_a_celery_worker_runs_the_import(celery_config, tmp_path):
         job = wait_for(client, response.headers["Location"], timeout=90)
         assert job["state"] == "succeeded", (job, (tmp_path / "worker.log").read_text())
         assert job["progress"]["rows_imported"] == EXPECTED_EDGE["imported_rows"]
+        job = wait_for(client, upload(client, roster).headers["Location"], timeout=90)
+        assert job["state"] == "succeeded", (job, (tmp_path / "worker.log").read_text())
+        assert job["progress"]["rows_read"] == rows
     finally:
         worker.stop()
+
+
+def test_a_job_whose_task_fails_reads_failed_with_the_reason(celery_config, tmp_path):
+    """Whatever a task raises that is not retried ends the job as failed, never running for
+    ever."""
+    client = create_app(celery_config).test_client()
+    response = upload(client, EDGE_ROSTER)
+    # Queued while no worker runs; its upload disappears before a worker takes it.
+    shutil.rmtree(Path(celery_config["PD_DATA_DIR"]) / "uploads")
+    worker = Worker(celery_config, tmp_path / "worker.log")
+    try:
+        job = wait_for(client, response.headers["Location"], timeout=90)
+    finally:
+        worker.stop()
+    assert job["state"] == "failed", (job, (tmp_path / "worker.log").read_text())
+    assert "No such file" in job["error"] and "roster_edge_cases.csv" in job["error"]
+    assert job["timing"]["finished_at"] is not None
 
 
 def test_killing_the_worker_mid_import_costs_nothing(celery_config, tmp_path):

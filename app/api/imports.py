@@ -2,15 +2,19 @@
 
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, url_for
+from flask import Blueprint, current_app, g, jsonify, url_for
 from flask import request as http_request
 from marshmallow import RAISE, Schema, fields, validate
 
-from app import background
-from app.api.uploads import job_or_404, job_timing, safe_name, send_job_file, take_upload
+from app.api.uploads import job_or_404, job_timing, safe_name, send_job_file, take_uploads
 from app.auth import require_role
-from app.jobs import Job
+from app.errors import APIError
+from app.jobs.executors import submit_import
+from app.jobs.request import MODES, ImportRequest
+from app.jobs.store import Job, job_store, new_job_id
 from indexer.layout import shipped_layouts
+from indexer.pipeline import DEFAULT_SOURCE, check_readable_together
+from indexer.sources.csv_roster import RosterFormatError
 
 bp = Blueprint("imports", __name__, url_prefix="/v1/imports")
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".json", ".ndjson")
@@ -23,11 +27,9 @@ class ImportForm(Schema):
     layout = fields.String(
         validate=validate.OneOf(sorted(shipped_layouts()), error="unknown layout; one of {choices}")
     )
-    mode = fields.String(
-        load_default="full", validate=validate.OneOf(("full", "delta"), error="full or delta")
-    )
+    mode = fields.String(load_default="full", validate=validate.OneOf(MODES, error="full or delta"))
     source = fields.String(
-        load_default="roster",
+        load_default=DEFAULT_SOURCE,
         validate=validate.Regexp(
             r"^[a-z0-9][a-z0-9-]{0,63}$", error="lowercase letters, digits, -"
         ),
@@ -40,6 +42,7 @@ def present_job(job: Job) -> dict:
         "state": job.state,
         "source": job.source,
         "filename": job.filename,
+        "files": job.filenames,
         "layout": job.layout,
         "mode": job.mode,
         "changes": job.changes,
@@ -60,19 +63,42 @@ def present_job(job: Job) -> dict:
     return body
 
 
+def _file_names(uploads) -> list[str]:
+    """Safe names for the uploaded files, which must make one import together."""
+    names = [safe_name(u.filename, f"roster{Path(u.filename).suffix.lower()}") for u in uploads]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        message = f"two files named {', '.join(twice)}"
+        raise APIError(400, "invalid_parameter", message, {"file": [message]})
+    try:
+        check_readable_together(names)
+    except RosterFormatError as exc:
+        raise APIError(400, "invalid_parameter", str(exc), {"file": [str(exc)]}) from exc
+    return names
+
+
 @bp.post("")
 @require_role("importer")
 def create_import():
-    upload = take_upload(UPLOAD_SUFFIXES, "roster")
+    uploads = take_uploads(UPLOAD_SUFFIXES, "roster")
     form = ImportForm().load(http_request.form.to_dict())
-    uploads = current_app.extensions["pd_uploads_dir"]
-    uploads.mkdir(parents=True, exist_ok=True)
-    name = safe_name(upload.filename, "roster.csv")
-    job = Job.new(form["source"], name, uploads, form.get("layout"))
-    job.mode = form["mode"]
-    upload.save(job.upload_path)
-    background.job_store().save(job)
-    background.submit(job.id)
+    names = _file_names(uploads)
+    job_id = new_job_id()
+    # Each job's files in a folder of their own, under the names they came with.
+    folder = current_app.extensions["pd_uploads_dir"] / job_id
+    folder.mkdir(parents=True)
+    for upload, name in zip(uploads, names, strict=True):
+        upload.save(folder / name)
+    request = ImportRequest(
+        files=tuple(str(folder / name) for name in names),
+        source=form["source"],
+        layout=form.get("layout"),
+        mode=form["mode"],
+        requested_by=g.staff.name,
+    )
+    job = Job.new(job_id, request, folder)
+    job_store().save(job)
+    submit_import(job.id)
     response = jsonify(present_job(job))
     response.status_code = 202
     response.headers["Location"] = url_for("imports.get_import", job_id=job.id)
@@ -82,12 +108,12 @@ def create_import():
 @bp.get("/<job_id>")
 @require_role("importer")
 def get_import(job_id: str):
-    return jsonify(present_job(job_or_404(background.job_store(), job_id, "import")))
+    return jsonify(present_job(job_or_404(job_store(), job_id, "import")))
 
 
 @bp.get("/<job_id>/rejects.csv")
 @require_role("importer")
 def get_rejects(job_id: str):
-    job = job_or_404(background.job_store(), job_id, "import")
+    job = job_or_404(job_store(), job_id, "import")
     path = current_app.extensions["pd_jobs_dir"] / f"{job.id}.rejects.csv"
     return send_job_file(job, path, "import", f"{Path(job.filename).stem}-rejects.csv")

@@ -11,19 +11,18 @@ from flask import Blueprint, current_app, jsonify, url_for
 from flask import request as http_request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from app import background
 from app.api.uploads import job_or_404, job_timing, safe_name, send_job_file, take_upload
 from app.auth import require_role
 from app.config import street_geocoder_from
 from app.engines import get_engine
 from app.errors import APIError
-from app.jobs import AssignmentJob
+from app.jobs.executors import submit_assignment
+from app.jobs.store import AssignmentJob, assignment_store
 from app.match.adequacy import MemberPoint, adequacy_report
 from app.match.batch import result_paths
 from app.match.match import match_member
 from app.match.member import MAX_DISTANCE_MILES, MatchRequestSchema, parse_home
 from app.match.rules import load_rules
-from app.match.tasks import run_assignment_here  # noqa: F401 - registers the task module
 from indexer.validate import LINES_OF_BUSINESS, PLAN_CODE
 
 bp = Blueprint("match", __name__, url_prefix="/v1")
@@ -97,8 +96,8 @@ def create_assignment():
     uploads.mkdir(parents=True, exist_ok=True)
     job = AssignmentJob.new(safe_name(upload.filename, "members.csv"), uploads)
     upload.save(job.upload_path)
-    background.assignment_store().save(job)
-    background.submit_assignment(job.id)
+    assignment_store().save(job)
+    submit_assignment(job.id)
     response = jsonify(present_assignment(job))
     response.status_code = 202
     response.headers["Location"] = url_for("match.get_assignment", job_id=job.id)
@@ -108,13 +107,11 @@ def create_assignment():
 @bp.get("/assignments/<job_id>")
 @require_role("enrollment")
 def get_assignment(job_id: str):
-    return jsonify(
-        present_assignment(job_or_404(background.assignment_store(), job_id, "assignment"))
-    )
+    return jsonify(present_assignment(job_or_404(assignment_store(), job_id, "assignment")))
 
 
 def _assignment_file(job_id: str, which: int, suffix: str):
-    job = job_or_404(background.assignment_store(), job_id, "assignment")
+    job = job_or_404(assignment_store(), job_id, "assignment")
     path = result_paths(current_app.extensions["pd_assignments_dir"], job.id)[which]
     return send_job_file(job, path, "assignment", f"{Path(job.filename).stem}-{suffix}.csv")
 

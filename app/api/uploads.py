@@ -8,31 +8,44 @@ from flask import request, send_file
 
 from app.errors import APIError
 
+MAX_NAME = 120
+
 
 def take_upload(suffixes: tuple[str, ...], what: str):
     """The file in form field 'file', when it has one of these suffixes."""
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
+    return take_uploads(suffixes, what)[0]
+
+
+def take_uploads(suffixes: tuple[str, ...], what: str) -> list:
+    """Every file in form field 'file' (it may be repeated), each with one of these suffixes."""
+    uploads = [u for u in request.files.getlist("file") if u.filename]
+    if not uploads:
         raise APIError(
             400,
             "invalid_parameter",
             f"attach the {what} as form field 'file'",
             {"file": ["missing"]},
         )
-    suffix = Path(upload.filename).suffix.lower()
-    if suffix not in suffixes:
-        raise APIError(
-            400,
-            "invalid_parameter",
-            f"the {what} must be a {', '.join(suffixes)} file",
-            {"file": [f"unsupported file type {suffix or '(none)'}"]},
-        )
-    return upload
+    for upload in uploads:
+        suffix = Path(upload.filename).suffix.lower()
+        if suffix not in suffixes:
+            raise APIError(
+                400,
+                "invalid_parameter",
+                f"the {what} must be a {', '.join(suffixes)} file",
+                {"file": [f"unsupported file type {suffix or '(none)'}"]},
+            )
+    return uploads
 
 
 def safe_name(name: str, default: str) -> str:
-    """The uploaded file's name, reduced to characters safe in a path and a header."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).name)[:120] or default
+    """The uploaded file's name, reduced to characters safe in a path and a header, keeping its
+    suffix."""
+    clean = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).name)
+    if len(clean) > MAX_NAME:
+        suffix = Path(clean).suffix[:16]
+        clean = clean[: MAX_NAME - len(suffix)] + suffix
+    return clean if clean.strip(".") else default
 
 
 def job_or_404(store, job_id: str, what: str):

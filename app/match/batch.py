@@ -1,24 +1,22 @@
-"""Run one assignment job: read the member CSV, assign plan by plan, write the results CSV."""
+"""Batch assignment: read the member CSV, assign plan by plan, write the results CSV.
+
+Pure work: the job around it (state, progress, retries) lives in app/jobs/runner.py."""
 
 import csv
-import logging
 import os
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from marshmallow import ValidationError
 
-from app.engines.base import Engine, EngineUnavailable
-from app.errors import _flatten
-from app.jobs import JobStore
+from app.engines.base import Engine
 from app.match.assign import solve, total_cost
 from app.match.explain import present_offer
 from app.match.member import Member, MemberRowSchema
 from app.match.offers import build_table, search_offers
 from app.match.rules import Rules
+from app.validation_messages import flatten_messages
 
-log = logging.getLogger(__name__)
 RESULT_COLUMNS = (
     "member_id",
     "line",
@@ -41,7 +39,6 @@ RESULT_COLUMNS = (
     "blocked_reason",
 )
 ERROR_COLUMNS = ("line", "member_id", "field", "reason")
-PROGRESS_EVERY_SECONDS = 0.5
 
 
 class MemberFileError(ValueError):
@@ -68,7 +65,7 @@ def read_members(path: Path) -> Iterator[tuple[int, Member | None, list[dict]]]:
             except ValidationError as exc:
                 errors = [
                     {"line": line, "member_id": member_id, "field": name, "reason": message}
-                    for name, messages in _flatten(exc.normalized_messages()).items()
+                    for name, messages in flatten_messages(exc.normalized_messages()).items()
                     for message in messages
                 ]
                 yield line, None, errors
@@ -102,67 +99,6 @@ def _write_atomically(path: Path, columns, rows) -> None:
 
 def result_paths(out_dir: Path, job_id: str) -> tuple[Path, Path]:
     return out_dir / f"{job_id}.result.csv", out_dir / f"{job_id}.errors.csv"
-
-
-def run_assignment_job(
-    engine: Engine, store: JobStore, job_id: str, out_dir: Path, rules: Rules
-) -> None:
-    """Idempotent: a redelivered job starts over and writes the same files (atomically)."""
-    job = store.get(job_id)
-    if job is None or job.state in ("succeeded", "failed"):
-        return
-    started = time.time()
-    store.update(
-        job_id,
-        state="running",
-        started_at=started,
-        attempts=job.attempts + 1,
-        rules_version=rules.version,
-        error=None,
-    )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        members, lines, errors = read_member_file(Path(job.upload_path))
-    except (MemberFileError, UnicodeDecodeError, csv.Error) as exc:
-        store.update(job_id, state="failed", finished_at=time.time(), error=str(exc))
-        return
-    rejected = len({e["line"] for e in errors})
-    store.update(job_id, rows_read=len(members) + rejected, rows_rejected=rejected)
-    last = 0.0
-
-    def progress(scored: int) -> None:
-        nonlocal last
-        if time.time() - last >= PROGRESS_EVERY_SECONDS:
-            last = time.time()
-            store.update(job_id, members_scored=scored)
-
-    try:
-        results, cost = assign_all(engine, rules, members, lines, progress)
-    except EngineUnavailable:
-        raise  # the task retries; the job stays running until it does
-    except Exception:
-        store.update(job_id, state="failed", finished_at=time.time(), error="the assignment failed")
-        raise
-    write_results(*result_paths(out_dir, job_id), results, errors)
-    assigned = sum(1 for r in results if r["status"] == "assigned")
-    store.update(
-        job_id,
-        state="succeeded",
-        finished_at=time.time(),
-        members_scored=len(members),
-        members_assigned=assigned,
-        members_unassigned=len(results) - assigned,
-        total_cost=cost,
-    )
-    # Counts and timing only: member data stays out of the logs.
-    log.info(
-        "assignment %s: %d assigned, %d unassigned, %d rejected in %.1f s",
-        job_id,
-        assigned,
-        len(results) - assigned,
-        rejected,
-        time.time() - started,
-    )
 
 
 def assign_all(

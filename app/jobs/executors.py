@@ -1,5 +1,4 @@
-"""Where background jobs (imports, assignments) run: Celery workers when a broker is configured,
-a thread in-process otherwise.
+"""Where jobs run: Celery workers when a broker is configured, a thread in-process otherwise.
 
 Celery the Flask way: a task class that runs inside the app context; task modules use
 @shared_task and never import the app.
@@ -7,17 +6,25 @@ Celery the Flask way: a task class that runs inside the app context; task module
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from celery import Celery, Task
 from celery.schedules import crontab
 from flask import Flask, current_app
 
-from app.engines import get_engine
-from app.jobs import AssignmentJob, FileJobStore, JobStore, RedisJobStore
-from indexer.import_jobs import FileLock, RedisLock, run_import_job
+from app.jobs import tasks
+from app.jobs.lock import FileLock, RedisLock
+from app.jobs.runner import assignment_job_here, fail_job, import_job_here
+from app.jobs.store import AssignmentJob, FileJobStore, RedisJobStore
 
 log = logging.getLogger(__name__)
+# The import lock's lease: how soon a dead worker's lock lapses (its holder renews it meanwhile).
+LEASE_SECONDS = 60
+
+
+def visibility_timeout(app: Flask) -> int:
+    return int(app.config["PD_VISIBILITY_TIMEOUT"])
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -25,6 +32,14 @@ def celery_init_app(app: Flask) -> Celery:
         def __call__(self, *args, **kwargs):
             with app.app_context():
                 return self.run(*args, **kwargs)
+
+        def on_failure(self, exc, task_id, args, kwargs, einfo):
+            # Called once the task has failed for good (not retried, or out of retries): its job
+            # must read failed, with the reason, rather than running for ever.
+            kind = getattr(self, "job_kind", None)
+            if kind and args:
+                with app.app_context():
+                    fail_job(kind, args[0], exc)
 
     celery = Celery(app.name, task_cls=FlaskTask)
     celery.conf.update(
@@ -38,7 +53,7 @@ def celery_init_app(app: Flask) -> Celery:
         worker_prefetch_multiplier=1,
         # Must exceed the longest import, or Redis hands a running job to a second worker.
         broker_transport_options={
-            "visibility_timeout": int(app.config["PD_VISIBILITY_TIMEOUT"]),
+            "visibility_timeout": visibility_timeout(app),
             # How often a worker looks for jobs whose worker died (unacknowledged past the
             # visibility timeout) and puts them back on the queue.
             "unacked_restore_interval": float(app.config["PD_REDELIVERY_CHECK_SECONDS"]),
@@ -46,10 +61,10 @@ def celery_init_app(app: Flask) -> Celery:
         },
         broker_connection_retry_on_startup=True,
         task_default_queue=app.config["PD_QUEUE"],
-        include=["indexer.tasks", "app.match.tasks"],
+        include=[tasks.__name__],
         beat_schedule={
             "expire-terminations": {
-                "task": "indexer.tasks.expire_terminations_job",
+                "task": tasks.expire_terminations_job.name,
                 "schedule": crontab(hour=2, minute=0),
             }
         },
@@ -75,7 +90,7 @@ def init_app(app: Flask) -> None:
             client, prefix=prefix, kind=AssignmentJob, namespace="assignment"
         )
         app.extensions["pd_import_lock"] = RedisLock(
-            client, f"{prefix}lock:directory", int(app.config["PD_VISIBILITY_TIMEOUT"])
+            client, f"{prefix}lock:directory", min(LEASE_SECONDS, visibility_timeout(app))
         )
     else:
         app.extensions["pd_job_store"] = FileJobStore(data_dir / "jobs")
@@ -87,43 +102,17 @@ def init_app(app: Flask) -> None:
         celery_init_app(app)
 
 
-def job_store() -> JobStore:
-    return current_app.extensions["pd_job_store"]
-
-
-def assignment_store() -> JobStore:
-    return current_app.extensions["pd_assignment_store"]
-
-
-def run_job_here(job_id: str) -> None:
-    """Run an import job in this process (inside an app context)."""
-    app = current_app
-    app.extensions["pd_jobs_dir"].mkdir(parents=True, exist_ok=True)
-    run_import_job(
-        get_engine(),
-        job_store(),
-        app.extensions["pd_import_lock"],
-        job_id,
-        app.extensions["pd_jobs_dir"],
-        Path(app.config["PD_DATA_DIR"]) / "sources",
-    )
-
-
-def submit(job_id: str) -> None:
+def submit_import(job_id: str) -> None:
     """Queue an import job on Celery, or with no broker run it on a thread of this process."""
-    from indexer.tasks import import_roster_job
-
-    _dispatch(import_roster_job, run_job_here, job_store, job_id, "import")
+    _dispatch(tasks.import_roster_job, import_job_here, "import", job_id)
 
 
 def submit_assignment(job_id: str) -> None:
     """Queue an assignment job on Celery, or with no broker run it on a thread of this process."""
-    from app.match.tasks import assign_members_job, run_assignment_here
-
-    _dispatch(assign_members_job, run_assignment_here, assignment_store, job_id, "assignment")
+    _dispatch(tasks.assign_members_job, assignment_job_here, "assignment", job_id)
 
 
-def _dispatch(task, run_here, store, job_id: str, kind: str) -> None:
+def _dispatch(task, run_here: Callable[[str], None], kind: str, job_id: str) -> None:
     app = current_app._get_current_object()
     if "celery" in app.extensions:
         task.delay(job_id)
@@ -133,8 +122,8 @@ def _dispatch(task, run_here, store, job_id: str, kind: str) -> None:
         with app.app_context():
             try:
                 run_here(job_id)
-            except Exception:
+            except Exception as exc:
                 log.exception("%s job %s failed", kind, job_id)
-                store().update(job_id, state="failed", error=f"the {kind} failed unexpectedly")
+                fail_job(kind, job_id, exc)
 
     threading.Thread(target=work, name=f"{kind}-{job_id}", daemon=True).start()

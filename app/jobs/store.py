@@ -1,5 +1,5 @@
-"""Background jobs (imports, assignments): state and progress, kept in Redis (shared by workers)
-or in files (no server)."""
+"""Job records (imports, assignments): state and progress, kept in Redis (shared by workers) or in
+files (no server)."""
 
 import json
 import os
@@ -8,7 +8,16 @@ import uuid
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from flask import current_app
+
+from app.jobs.request import ImportRequest
+
 STATES = ("queued", "running", "succeeded", "failed")
+FINISHED = ("succeeded", "failed")
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex
 
 
 @dataclass(kw_only=True)
@@ -30,27 +39,45 @@ class JobRecord:
 
 @dataclass(kw_only=True)
 class Job(JobRecord):
-    """A roster import."""
+    """A roster import: the request as it was made (ImportRequest.as_dict()) and what came of it.
 
-    source: str
-    layout: str | None = None
-    mode: str = "full"
+    upload_path is the job's own upload folder; filename the first file's name.
+    """
+
+    request: dict
     rows_imported: int = 0
     providers: int = 0
     generation: str | None = None
     changes: dict | None = None
 
     @staticmethod
-    def new(source: str, filename: str, upload_dir: Path, layout: str | None) -> "Job":
-        job_id = uuid.uuid4().hex
-        suffix = Path(filename).suffix.lower() if Path(filename).suffix else ".csv"
+    def new(job_id: str, request: ImportRequest, upload_dir: Path) -> "Job":
         return Job(
             id=job_id,
-            source=source,
-            filename=filename,
-            upload_path=str(upload_dir / f"{job_id}{suffix}"),
-            layout=layout,
+            filename=Path(request.files[0]).name,
+            upload_path=str(upload_dir),
+            request=request.as_dict(),
         )
+
+    @property
+    def import_request(self) -> ImportRequest:
+        return ImportRequest.from_dict(self.request)
+
+    @property
+    def source(self) -> str:
+        return self.import_request.source
+
+    @property
+    def layout(self) -> str | None:
+        return self.import_request.layout
+
+    @property
+    def mode(self) -> str:
+        return self.import_request.mode
+
+    @property
+    def filenames(self) -> list[str]:
+        return [Path(f).name for f in self.import_request.files]
 
 
 @dataclass(kw_only=True)
@@ -65,7 +92,7 @@ class AssignmentJob(JobRecord):
 
     @staticmethod
     def new(filename: str, upload_dir: Path) -> "AssignmentJob":
-        job_id = uuid.uuid4().hex
+        job_id = new_job_id()
         return AssignmentJob(
             id=job_id, filename=filename, upload_path=str(upload_dir / f"{job_id}.csv")
         )
@@ -77,13 +104,13 @@ class JobStore:
     kind: type = Job
     namespace: str = "job"
 
-    def save(self, job: Job) -> None:
+    def save(self, job: JobRecord) -> None:
         raise NotImplementedError
 
-    def get(self, job_id: str) -> Job | None:
+    def get(self, job_id: str):
         raise NotImplementedError
 
-    def update(self, job_id: str, **changes) -> Job:
+    def update(self, job_id: str, **changes):
         job = self.get(job_id)
         if job is None:
             raise KeyError(job_id)
@@ -138,3 +165,13 @@ class RedisJobStore(JobStore):
 
     def get(self, job_id: str):
         return self._load(self.client.get(self._key(job_id)))
+
+
+def job_store() -> JobStore:
+    """The app's import jobs."""
+    return current_app.extensions["pd_job_store"]
+
+
+def assignment_store() -> JobStore:
+    """The app's assignment jobs."""
+    return current_app.extensions["pd_assignment_store"]

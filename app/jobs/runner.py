@@ -1,0 +1,239 @@
+"""The runners every door calls.
+
+`run_import` is the one import: the CLI, POST /v1/imports (through its job, on a thread or a Celery
+worker) and anything else that imports build an ImportRequest and call it. `run_import_job` and
+`run_assignment_job` run a stored job — state, progress, timing, idempotence — around the work;
+`*_here` bind them to the current app.
+"""
+
+import csv
+import logging
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from flask import current_app
+
+from app.config import street_geocoder_from
+from app.engines import get_engine
+from app.engines.base import Engine, EngineUnavailable
+from app.jobs.lock import DirectoryBusy, FileLock, RedisLock, import_lock
+from app.jobs.request import ImportRequest
+from app.jobs.store import FINISHED, JobStore, assignment_store, job_store
+from app.match.batch import MemberFileError, assign_all, read_member_file, result_paths
+from app.match.batch import write_results as write_assignment_results
+from app.match.rules import Rules, load_rules
+from indexer.delta import expire_terminations
+from indexer.layout import LayoutError, load_layout
+from indexer.pipeline import Progress, import_roster, write_rejects
+from indexer.records import ImportSummary
+from indexer.sources.csv_roster import RosterFormatError
+
+log = logging.getLogger(__name__)
+Lock = FileLock | RedisLock
+# What makes an import fail as the roster's fault: the job fails with the reason, no retry.
+ROSTER_PROBLEMS = (RosterFormatError, LayoutError, UnicodeDecodeError, ValueError)
+PROGRESS_EVERY_SECONDS = 0.5
+
+
+def sources_dir(config: Mapping) -> Path:
+    """Where each source's records are kept between imports."""
+    return Path(config["PD_DATA_DIR"]) / "sources"
+
+
+def run_import(
+    engine: Engine,
+    request: ImportRequest,
+    *,
+    config: Mapping,
+    lock: Lock,
+    owner: str,
+    progress: Progress | None = None,
+    on_start: Callable[[], None] | None = None,
+) -> ImportSummary:
+    """Import the request's files into its source, holding the import lock throughout.
+
+    The layout is loaded and the street geocoder built from the configuration (PD_GEOCODER…)
+    here, for every door alike. `on_start` runs once the lock is held. Raises DirectoryBusy when
+    another import holds the lock, and what `import_roster` raises.
+    """
+    layout = load_layout(request.layout) if request.layout else None
+    locate = street_geocoder_from(config)
+    with lock.hold(owner):
+        if on_start is not None:
+            on_start()
+        # Nobody else builds while the lock is held: an unpublished generation is a dead import's.
+        engine.remove_unpublished()
+        return import_roster(
+            engine,
+            request.files,
+            progress=progress,
+            locate=locate,
+            layout=layout,
+            source=request.source,
+            sources_dir=sources_dir(config),
+            mode=request.mode,
+        )
+
+
+def run_expiry(engine: Engine, *, config: Mapping, lock: Lock, owner: str) -> int:
+    """Take out of search the records whose termination date has come; providers changed."""
+    with lock.hold(owner):
+        return expire_terminations(engine, sources_dir(config))
+
+
+def run_import_job(
+    engine: Engine, store: JobStore, lock: Lock, job_id: str, jobs_dir: Path, config: Mapping
+) -> None:
+    """Import the job's request as the new directory. Safe to run again for the same job.
+
+    A roster that cannot be read fails the job with the reason. Anything else is raised: the
+    Celery task retries what may pass (DirectoryBusy, EngineUnavailable) and fails the job on
+    the rest (`fail_job`), as the thread executor does.
+    """
+    job = store.get(job_id)
+    if job is None:
+        log.warning("import job %s: unknown job", job_id)
+        return
+    if job.state in FINISHED:
+        log.info("import job %s: already %s", job_id, job.state)
+        return
+
+    def started() -> None:
+        store.update(
+            job_id, state="running", started_at=time.time(), attempts=job.attempts + 1, error=None
+        )
+
+    def progress(summary: ImportSummary) -> None:
+        store.update(job_id, rows_read=summary.rows_read, rows_rejected=summary.rows_rejected)
+
+    try:
+        summary = run_import(
+            engine,
+            job.import_request,
+            config=config,
+            lock=lock,
+            owner=job_id,
+            progress=progress,
+            on_start=started,
+        )
+    except ROSTER_PROBLEMS as exc:
+        store.update(job_id, state="failed", finished_at=time.time(), error=str(exc))
+        return
+    jobs_dir.mkdir(parents=True, exist_ok=True)
+    write_rejects(summary.errors, jobs_dir / f"{job_id}.rejects.csv")
+    store.update(
+        job_id,
+        state="succeeded",
+        finished_at=time.time(),
+        rows_read=summary.rows_read,
+        rows_imported=summary.rows_imported,
+        rows_rejected=summary.rows_rejected,
+        providers=summary.providers,
+        generation=summary.generation,
+        changes=summary.changes,
+    )
+    log.info("import job %s: generation %s live", job_id, summary.generation)
+
+
+def run_assignment_job(
+    engine: Engine, store: JobStore, job_id: str, out_dir: Path, rules: Rules
+) -> None:
+    """Idempotent: a redelivered job starts over and writes the same files (atomically)."""
+    job = store.get(job_id)
+    if job is None or job.state in FINISHED:
+        return
+    started = time.time()
+    store.update(
+        job_id,
+        state="running",
+        started_at=started,
+        attempts=job.attempts + 1,
+        rules_version=rules.version,
+        error=None,
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        members, lines, errors = read_member_file(Path(job.upload_path))
+    except (MemberFileError, UnicodeDecodeError, csv.Error) as exc:
+        store.update(job_id, state="failed", finished_at=time.time(), error=str(exc))
+        return
+    rejected = len({e["line"] for e in errors})
+    store.update(job_id, rows_read=len(members) + rejected, rows_rejected=rejected)
+    last = 0.0
+
+    def progress(scored: int) -> None:
+        nonlocal last
+        if time.time() - last >= PROGRESS_EVERY_SECONDS:
+            last = time.time()
+            store.update(job_id, members_scored=scored)
+
+    results, cost = assign_all(engine, rules, members, lines, progress)
+    write_assignment_results(*result_paths(out_dir, job_id), results, errors)
+    assigned = sum(1 for r in results if r["status"] == "assigned")
+    store.update(
+        job_id,
+        state="succeeded",
+        finished_at=time.time(),
+        members_scored=len(members),
+        members_assigned=assigned,
+        members_unassigned=len(results) - assigned,
+        total_cost=cost,
+    )
+    # Counts and timing only: member data stays out of the logs.
+    log.info(
+        "assignment %s: %d assigned, %d unassigned, %d rejected in %.1f s",
+        job_id,
+        assigned,
+        len(results) - assigned,
+        rejected,
+        time.time() - started,
+    )
+
+
+def failure_reason(kind: str, exc: BaseException) -> str:
+    """What a failed job says about an exception its runner raised. Assignment errors give only
+    the exception's type: their messages might carry member data."""
+    if isinstance(exc, DirectoryBusy | EngineUnavailable):
+        return f"the {kind} failed: {exc}"
+    if kind == "import":
+        return f"the import failed unexpectedly: {type(exc).__name__}: {exc}"
+    return f"the {kind} failed unexpectedly ({type(exc).__name__})"
+
+
+def fail_job(kind: str, job_id: str, exc: BaseException) -> None:
+    """Mark a job failed after its runner raised for the last time (no retry left), unless it
+    already finished. Needs an app context."""
+    store = job_store() if kind == "import" else assignment_store()
+    job = store.get(job_id)
+    if job is None or job.state in FINISHED:
+        return
+    if isinstance(exc, DirectoryBusy) and import_lock().holder() == job_id:
+        # Another delivery of this very job holds the lock and is running it.
+        log.info("%s job %s: still running elsewhere", kind, job_id)
+        return
+    store.update(job_id, state="failed", finished_at=time.time(), error=failure_reason(kind, exc))
+
+
+def import_job_here(job_id: str) -> None:
+    """Run an import job in this process (inside an app context)."""
+    app = current_app
+    run_import_job(
+        get_engine(),
+        job_store(),
+        import_lock(),
+        job_id,
+        app.extensions["pd_jobs_dir"],
+        app.config,
+    )
+
+
+def assignment_job_here(job_id: str) -> None:
+    """Run an assignment job in this process (inside an app context)."""
+    run_assignment_job(
+        get_engine(),
+        assignment_store(),
+        job_id,
+        current_app.extensions["pd_assignments_dir"],
+        load_rules(current_app.config.get("PD_MATCH_RULES")),
+    )

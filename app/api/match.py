@@ -23,7 +23,8 @@ from app.match.batch import result_paths
 from app.match.match import match_member
 from app.match.member import MAX_DISTANCE_MILES, MatchRequestSchema, parse_home
 from app.match.rules import load_rules
-from indexer.validate import LINES_OF_BUSINESS, PLAN_CODE
+from app.vocab.codes import LINES_OF_BUSINESS, PLAN_CODE
+from app.vocab.zips import ZIP5
 
 bp = Blueprint("match", __name__, url_prefix="/v1")
 MAX_ADEQUACY_POINTS = 200_000
@@ -140,7 +141,7 @@ class AdequacySchema(Schema):
         validate=validate.OneOf(LINES_OF_BUSINESS, error="expected one of {choices}"),
     )
     zips = fields.List(
-        fields.String(validate=validate.Regexp(r"^\d{5}$", error="a 5-digit ZIP code")),
+        fields.String(validate=validate.Regexp(ZIP5, error="a 5-digit ZIP code")),
         validate=validate.Length(1, MAX_ADEQUACY_POINTS),
     )
     max_distance = fields.Float(

@@ -50,18 +50,22 @@ def _report(label: str, summary: ImportSummary, engine, rejects: Path | None) ->
         )
     else:
         click.echo(
-            f"{label}: {summary.rows_read:,} rows read, {summary.rows_imported:,} imported, "
-            f"{summary.rows_rejected:,} rejected; {summary.providers:,} providers at "
+            f"{label}: {summary.rows_read:,} rows read, {summary.rows_imported:,} imported "
+            f"({summary.rows_with_warnings:,} with warnings), {summary.rows_rejected:,} rejected"
+            + (f", {summary.rows_skipped:,} skipped by the layout" if summary.rows_skipped else "")
+            + f"; {summary.providers:,} providers at "
             f"{summary.locations:,} locations; generation {summary.generation} is live "
             f"on {engine.name}"
         )
     for error in summary.errors[:20]:
-        click.echo(f"  line {error.line}: {error.field}={error.value!r}: {error.reason}")
+        click.echo(
+            f"  line {error.line} ({error.severity}): {error.field}={error.value!r}: {error.reason}"
+        )
     if len(summary.errors) > 20:
         click.echo(f"  … and {len(summary.errors) - 20} more (write them all with --rejects)")
     if rejects is not None:
         count = write_rejects(summary.errors, rejects)
-        click.echo(f"rejected rows: {count} error(s) written to {rejects}")
+        click.echo(f"row problems: {count} error(s) and warning(s) written to {rejects}")
     if summary.changes:
         click.echo(
             "changes: " + ", ".join(f"{name} {count}" for name, count in summary.changes.items())
@@ -73,7 +77,7 @@ def _report(label: str, summary: ImportSummary, engine, rejects: Path | None) ->
 @click.option(
     "--rejects",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write every rejected row (line, field, value, reason) to this CSV file.",
+    help="Write every row problem (line, field, value, reason, severity) to this CSV file.",
 )
 @click.option(
     "--layout",

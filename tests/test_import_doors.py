@@ -96,6 +96,7 @@ def test_the_cli_imports_an_excel_roster(fresh_config, tmp_path):
     result = cli_import(fresh_config, workbook)
     assert result.exit_code == 0, (result.output, result.exception)
     assert f"{EXPECTED_EDGE['imported_rows']} imported" in result.stdout
+    assert f"({EXPECTED_EDGE['rows_with_warnings']} with warnings)" in result.stdout
     assert npis_of(fresh_config) == sorted(EXPECTED_EDGE["imported_npis"])
 
 

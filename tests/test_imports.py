@@ -88,6 +88,8 @@ def test_upload_runs_in_the_background_and_reports_rejects(fresh_config):
     assert job["state"] == "succeeded", job
     assert job["progress"]["rows_imported"] == EXPECTED_EDGE["imported_rows"]
     assert job["progress"]["rows_rejected"] == len(EXPECTED_EDGE["rejected"])
+    assert job["progress"]["rows_with_warnings"] == EXPECTED_EDGE["rows_with_warnings"]
+    assert job["progress"]["rows_skipped"] == 0
     assert job["timing"]["seconds"] >= 0
     rejects = client.get(job["links"]["rejects"], headers=STAFF)
     assert rejects.status_code == 200
@@ -95,6 +97,8 @@ def test_upload_runs_in_the_background_and_reports_rejects(fresh_config):
     # Rejected rows are the errors; the file also lists the warnings of rows that went in.
     rejected = {int(r["line"]) for r in rows if r["severity"] == "error"}
     assert rejected == {e["line"] for e in EXPECTED_EDGE["rejected"]}
+    warned = {int(r["line"]) for r in rows if r["severity"] == "warning"}
+    assert warned == {e["line"] for e in EXPECTED_EDGE["warned"]}
     assert all(r["reason"] for r in rows)
     health = client.get("/v1/health").json
     assert health["generation"] == job["generation"]

@@ -49,7 +49,9 @@ def present_job(job: Job) -> dict:
         "progress": {
             "rows_read": job.rows_read,
             "rows_imported": job.rows_imported,
+            "rows_with_warnings": job.rows_with_warnings,
             "rows_rejected": job.rows_rejected,
+            "rows_skipped": job.rows_skipped,
         },
         "providers": job.providers,
         "generation": job.generation,

@@ -46,6 +46,8 @@ class Job(JobRecord):
 
     request: dict
     rows_imported: int = 0
+    rows_with_warnings: int = 0
+    rows_skipped: int = 0
     providers: int = 0
     generation: str | None = None
     changes: dict | None = None

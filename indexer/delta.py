@@ -3,8 +3,9 @@
 A delta roster has the columns of a full roster plus `action` (`add`, `change`, `terminate`) and,
 for terminations, `termination_date`. A terminate row needs only npi, location_id, plan (blank for
 a listing without a plan) and the date. The source's kept records are updated (a terminated record
-is kept with its date) and only the providers touched are rewritten in the live directory. A termination dated in the future takes the
-record out of search when that day comes (`expire_terminations`, run daily).
+is kept with its date) and only the providers touched are rewritten in the live directory. A
+termination dated in the future takes the record out of search when that day comes
+(`expire_terminations`, run daily).
 """
 
 import csv

@@ -37,18 +37,10 @@ from app.vocab.zips import parse_zip
 from indexer.records import Skipped
 from indexer.sources.csv_roster import RosterFormatError
 from indexer.sources.text_files import open_text
-from indexer.validate import ROSTER_COLUMNS
+from indexer.validate import PLAN_FIELDS, ROSTER_COLUMNS
 
 CANONICAL_COLUMNS = ROSTER_COLUMNS
-PLAN_COLUMNS = (
-    "plan",
-    "plan_name",
-    "line_of_business",
-    "plan_provider_id",
-    "accepting_new_patients",
-    "panel_capacity",
-    "panel_members",
-)
+PLAN_COLUMNS = PLAN_FIELDS
 LIST_COLUMNS = (
     "taxonomy_codes",
     "languages",

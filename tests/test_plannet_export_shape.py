@@ -123,10 +123,9 @@ def test_a_bulk_export_folder_goes_in_whole(fresh_config, tmp_path):
     assert sorted(p["plan"] for p in location["plans"]) == ["acme-p", "acme-std"]
     assert {p["line_of_business"] for p in location["plans"]} == {"commercial"}
     assert {p["accepting"] for p in location["plans"]} == {"unknown"}
-    assert (
-        nguyen["specialties"][0]["display"] == "Pharmacotherapy Pharmacist"
-        or (nguyen["specialties"][0]["known"])
-    )
+    assert nguyen["specialties"][0]["display"] == "Pharmacotherapy Pharmacist"
+    okafor = client.get(f"/v1/providers/{CLINICIANS[0][0]}").json
+    assert okafor["specialties"][0]["display"] == "Nurse Practitioner"
     lee = client.get(f"/v1/providers/{CLINICIANS[4][0]}").json
     assert lee["languages"] == ["ko", "yue"]
     assert lee["locations"][0]["plans"] == []

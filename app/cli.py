@@ -112,13 +112,16 @@ def import_command(
     rebuilt beside the live one and swapped in when complete; POST /v1/imports runs the same
     import.
     """
-    request = ImportRequest(
-        files=tuple(str(r) for r in rosters),
-        source=source,
-        layout=layout_name,
-        mode=mode,
-        requested_by=_who(),
-    )
+    try:
+        request = ImportRequest(
+            files=tuple(str(r) for r in rosters),
+            source=source,
+            layout=layout_name,
+            mode=mode,
+            requested_by=_who(),
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
     label = ", ".join(str(r) for r in rosters)
     engine = get_engine()
     try:

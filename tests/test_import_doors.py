@@ -246,3 +246,12 @@ def test_an_import_over_http_uses_the_configured_geocoder(fresh_config, fake_geo
     assert fake_geocoder.asked == ["6200 Sunset Blvd, Los Angeles, CA 90028"]
     (location,) = client.get("/v1/providers/1234567893").json["locations"]
     assert (location["lat"], location["lon"]) == (34.1011, -118.3022)
+
+
+def test_a_source_name_that_is_not_a_code_is_refused_at_every_door(fresh_config, tmp_path):
+    from app.jobs.request import ImportRequest
+
+    result = cli_import(fresh_config, EDGE_ROSTER, "--source", "../etc")
+    assert result.exit_code == 2 and "a source is lowercase letters" in result.output
+    with pytest.raises(ValueError, match="a source is"):
+        ImportRequest(files=("x.csv",), source="Sunrise Health")

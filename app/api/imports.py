@@ -12,6 +12,7 @@ from app.errors import APIError
 from app.jobs.executors import submit_import
 from app.jobs.request import MODES, ImportRequest
 from app.jobs.store import Job, job_store, new_job_id
+from app.vocab.codes import SOURCE_CODE
 from indexer.layout import shipped_layouts
 from indexer.pipeline import DEFAULT_SOURCE, check_readable_together
 from indexer.sources.csv_roster import RosterFormatError
@@ -30,9 +31,7 @@ class ImportForm(Schema):
     mode = fields.String(load_default="full", validate=validate.OneOf(MODES, error="full or delta"))
     source = fields.String(
         load_default=DEFAULT_SOURCE,
-        validate=validate.Regexp(
-            r"^[a-z0-9][a-z0-9-]{0,63}$", error="lowercase letters, digits, -"
-        ),
+        validate=validate.Regexp(SOURCE_CODE, error="lowercase letters, digits, -"),
     )
 
 

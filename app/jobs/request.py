@@ -3,6 +3,7 @@ task. The one object every door builds and the one runner takes."""
 
 from dataclasses import asdict, dataclass
 
+from app.vocab.codes import SOURCE_CODE
 from indexer.pipeline import DEFAULT_SOURCE
 
 MODES = ("full", "delta")
@@ -35,6 +36,10 @@ class ImportRequest:
         object.__setattr__(self, "files", tuple(str(f) for f in self.files))
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+        if not SOURCE_CODE.match(self.source):
+            raise ValueError(
+                f"a source is lowercase letters, digits and '-' (e.g. sunrise), not {self.source!r}"
+            )
 
     def as_dict(self) -> dict:
         """JSON-ready: what a job record keeps."""

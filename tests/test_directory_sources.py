@@ -235,3 +235,17 @@ def test_merged_records_fill_only_what_is_missing():
     assert doc["age_min"] == 0  # a value, though it is falsy
     assert doc["languages"] == ["ko"]
     assert doc["locations"][0]["phone"] == "(213) 555-0100"
+
+
+def test_the_page_shows_listings_without_plans_and_unknown_status(sources_client):
+    client, _first, _second = sources_client
+    clinic = client.get(f"/providers/{NPI_CLINIC}?lang=en").get_data(as_text=True)
+    assert "No health plan information here" in clinic
+    chan = client.get(f"/providers/{NPI_CHAN}?lang=en").get_data(as_text=True)
+    assert "Accepting new patients: not known" in chan
+    assert "SNR-1002" in chan
+    nguyen = client.get(f"/providers/{NPI_NGUYEN}?lang=es").get_data(as_text=True)
+    assert 'href="tel:+12135550100;ext=214"' in nguyen and "ext. 214" in nguyen
+    assert "Vietnamita" in nguyen
+    wong = client.get(f"/providers/{NPI_WONG}?lang=es").get_data(as_text=True)
+    assert "Cantonés" in wong and "Dentista general" in wong

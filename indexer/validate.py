@@ -7,6 +7,7 @@ value, reason) with severity `warning`.
 """
 
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate
 
@@ -116,41 +117,49 @@ class RosterRowSchema(Schema):
 
 
 def _check_codes(data: dict, notes: list) -> None:
-    codes = list(dict.fromkeys(c.upper() for c in data["taxonomy_codes"]))
+    kept, found = _codes(tuple(data["taxonomy_codes"]))
+    data["taxonomy_codes"] = list(kept)
+    notes.extend(found)
+
+
+@lru_cache(maxsize=16384)  # the rows of one provider repeat its codes
+def _codes(written: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[tuple, ...]]:
+    codes = list(dict.fromkeys(c.upper() for c in written))
     if not codes:
-        notes.append(
-            (WARNING, "taxonomy_codes", "", "no taxonomy code; listed without a specialty")
+        return (), (
+            (WARNING, "taxonomy_codes", "", "no taxonomy code; listed without a specialty"),
         )
-    kept = []
+    kept, notes = [], []
     for code in codes:
         if len(code) > MAX_CODE_LENGTH:
             notes.append((WARNING, "taxonomy_codes", code, "not a taxonomy code; left out"))
-        elif nucc.lookup(code) is None:
-            notes.append(
-                (
-                    WARNING,
-                    "taxonomy_codes",
-                    code,
-                    f"not a NUCC taxonomy code; kept as written, shown as 'Unknown specialty "
-                    f"{code}'",
-                )
+            continue
+        if nucc.lookup(code) is None:
+            reason = (
+                f"not a NUCC taxonomy code; kept as written, shown as 'Unknown specialty {code}'"
             )
-            kept.append(code)
-        else:
-            kept.append(code)
-    data["taxonomy_codes"] = kept
+            notes.append((WARNING, "taxonomy_codes", code, reason))
+        kept.append(code)
+    return tuple(kept), tuple(notes)
 
 
 def _check_languages(data: dict, notes: list) -> None:
     for name in ("languages", "staff_languages"):
-        tags = []
-        for written in data[name]:
-            tag = languages.to_tag(written)
-            if tag is None:
-                notes.append((WARNING, name, written, "unknown language; left out"))
-            else:
-                tags.append(tag)
-        data[name] = list(dict.fromkeys(tags))
+        tags, found = _tags(name, tuple(data[name]))
+        data[name] = list(tags)
+        notes.extend(found)
+
+
+@lru_cache(maxsize=16384)
+def _tags(name: str, written: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[tuple, ...]]:
+    tags, notes = [], []
+    for text in written:
+        tag = languages.to_tag(text)
+        if tag is None:
+            notes.append((WARNING, name, text, "unknown language; left out"))
+        else:
+            tags.append(tag)
+    return tuple(dict.fromkeys(tags)), tuple(notes)
 
 
 def _check_name(data: dict, notes: list) -> None:

@@ -173,8 +173,8 @@ def test_missing_required_columns_are_refused_unless_a_layout_checks_them(tmp_pa
 def test_a_wrong_declared_dimension_does_not_cut_rows(roster_xlsx):
     with zipfile.ZipFile(roster_xlsx) as archive:
         sheet_xml = archive.read("xl/worksheets/sheet1.xml").decode()
-    assert '<dimension ref="A1:AL21" />' in sheet_xml
-    rewrite(roster_xlsx, {"xl/worksheets/sheet1.xml": sheet_xml.replace("A1:AL21", "A1:B2")})
+    assert '<dimension ref="A1:AM21" />' in sheet_xml
+    rewrite(roster_xlsx, {"xl/worksheets/sheet1.xml": sheet_xml.replace("A1:AM21", "A1:B2")})
     assert len(list(read_xlsx_rows(roster_xlsx))) == ROWS
 
 

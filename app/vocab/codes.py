@@ -50,4 +50,7 @@ LIST_SEPARATOR = "|"
 
 def split_list(value: str) -> list[str]:
     """The items of a multi-value roster cell (`a|b|c`), trimmed, blanks dropped."""
-    return [part.strip() for part in value.split(LIST_SEPARATOR) if part.strip()]
+    if LIST_SEPARATOR not in value:
+        value = value.strip()
+        return [value] if value else []
+    return [part for part in map(str.strip, value.split(LIST_SEPARATOR)) if part]

@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # What a search box or an API parameter takes: a ZIP or ZIP+4 as people type it.
 ZIP_PATTERN = re.compile(r"^\d{5}(-\d{4})?$")
@@ -22,6 +23,7 @@ class Zip:
         return f"{self.five}-{self.plus4}" if self.plus4 else self.five
 
 
+@lru_cache(maxsize=65536)  # a roster repeats its ZIP codes on every row of a location
 def parse_zip(value: str) -> Zip | None:
     """A ZIP or ZIP+4 in any of the shapes real files use, or None when it is not one.
 

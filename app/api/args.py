@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.search import cursor
 from app.search.query import FACETS, SORTS, GeoFilter, SearchQuery
+from app.search.reader import Reading, read_query
 from app.vocab import languages, text
 from app.vocab.codes import (
     ACCEPTING,
@@ -27,6 +28,18 @@ from app.vocab.nucc import specialties
 from app.vocab.places import parse_near
 from app.vocab.zips import ZIP5
 
+# Search parameters a query can be read into.
+READ_PARAMETERS = (
+    "specialty",
+    "language",
+    "gender",
+    "type",
+    "pcp",
+    "accepting_new_patients",
+    "telehealth",
+    "line_of_business",
+    "near",
+)
 MAX_QUERY_LENGTH = 200
 MAX_VALUES = 20
 MAX_RADIUS_MILES = 100.0
@@ -103,6 +116,8 @@ class ProviderSearchArgs(Schema):
     limit = fields.Integer(load_default=10, strict=False)
     cursor = fields.String(validate=validate.Length(max=500))
     facets = fields.Boolean(load_default=True)
+    understand = fields.Boolean(load_default=True)
+    lang = fields.String(validate=_one_of(("en", "es")))
 
     def __init__(self, max_page_size: int = 50, **kwargs):
         super().__init__(**kwargs)
@@ -122,17 +137,22 @@ class ProviderSearchArgs(Schema):
 
     @post_load
     def to_query(self, data, **kwargs) -> SearchQuery:
+        words: tuple[str, ...] = ()
+        npi = None
+        reading = None
+        q = (data.get("q") or "").strip()
+        if NPI_PATTERN.match(q):
+            npi = q
+        elif q and data["understand"]:
+            reading = read_query(q)
+            words = reading.words[: text.MAX_QUERY_TOKENS]
+            data = _with_reading(data, reading)
+        elif q:
+            words = tuple(text.query_tokens(q))
         geo = None
         if "near" in data:
             lat, lon = parse_near(data["near"])
             geo = GeoFilter(lat, lon, data.get("radius", DEFAULT_RADIUS_MILES))
-        words: tuple[str, ...] = ()
-        npi = None
-        q = (data.get("q") or "").strip()
-        if NPI_PATTERN.match(q):
-            npi = q
-        elif q:
-            words = tuple(text.query_tokens(q))
         # Near a place, the nearest match is what a member wants first; otherwise the best match.
         sort = data.get("sort") or ("distance" if geo else "relevance" if words else "name")
         after = None
@@ -169,7 +189,24 @@ class ProviderSearchArgs(Schema):
             limit=data.get("limit", 10),
             after=after,
             facets=FACETS if data.get("facets", True) else (),
+            reading=reading,
         )
+
+
+def _with_reading(data: dict, reading: Reading) -> dict:
+    """The parameters with what was read from `q` added; a parameter given explicitly wins."""
+    merged = dict(data)
+    for parameter in READ_PARAMETERS:
+        values = reading.values(parameter)
+        if not values or parameter in data:
+            continue
+        if parameter in ("pcp", "telehealth"):
+            merged[parameter] = True
+        elif parameter == "near":
+            merged[parameter] = values[0]
+        else:
+            merged[parameter] = list(values)
+    return merged
 
 
 def load_search_args(args: MultiDict, max_page_size: int = 50) -> SearchQuery:

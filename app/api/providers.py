@@ -7,6 +7,7 @@ from app.engines import get_engine
 from app.errors import APIError
 from app.search.results import present_provider, present_search
 from app.vocab.npi import NPI_PATTERN
+from app.web.interpretation import present_reading
 
 bp = Blueprint("providers", __name__, url_prefix="/v1")
 
@@ -17,7 +18,9 @@ def search_providers():
     engine = get_engine()
     result = engine.search(query)
     plan_names = engine.plan_names() if result.facets.get("plan") else {}
-    return jsonify(present_search(result, query, plan_names))
+    body = present_search(result, query, plan_names)
+    body["interpretation"] = present_reading(query.reading)
+    return jsonify(body)
 
 
 @bp.get("/providers/<npi>")

@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from app.search.reader import Reading
+
 SORTS = ("distance", "relevance", "name")
 FACETS = (
     "specialty",
@@ -53,6 +55,8 @@ class SearchQuery:
     limit: int = 10
     after: tuple | None = None
     facets: tuple[str, ...] = field(default=FACETS)
+    # How `q` was read (None when it was not): shown to the user, never sent to an engine.
+    reading: Reading | None = field(default=None, compare=False)
 
     @property
     def has_plan_filter(self) -> bool:

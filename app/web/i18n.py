@@ -2,7 +2,7 @@
 
 Interface text is translated with gettext catalogs (Flask-Babel) under app/web/translations.
 Data names come from where they live: specialty names from the specialty table (English and
-Spanish), language names from the CLDR data Babel carries.
+Spanish), language names from the language registry (`app.vocab.languages`).
 """
 
 from flask import Flask, Response, request

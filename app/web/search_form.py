@@ -21,11 +21,12 @@ from app.web import i18n
 PAGE_SIZE = 10
 MAX_PAGE_NUMBER = 10_000
 # The API's parameters the page passes on; the page itself decides the page size and facets.
+# The page's language (`lang`) is the page's own, kept apart from the search.
 SEARCH_FIELDS = tuple(
-    name for name in ProviderSearchArgs._declared_fields if name not in ("limit", "facets")
+    name for name in ProviderSearchArgs._declared_fields if name not in ("limit", "facets", "lang")
 )
-# Parameters that only move within one search, not change what it finds.
-NAVIGATION = ("sort", "cursor")
+# Parameters that only move within one search or say how to read it, not what it finds.
+NAVIGATION = ("sort", "cursor", "understand")
 RADIUS_CHOICES = (1, 5, 10, 25, 50, 100)
 # Parameters the filter panel sets ("Clear all filters" drops them).
 FILTERS = (

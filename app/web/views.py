@@ -11,8 +11,9 @@ from app.engines.base import EngineUnavailable
 from app.search.geo import great_circle_miles
 from app.search.results import present_provider, present_search
 from app.vocab.npi import NPI_PATTERN
+from app.vocab.text import tokens
 from app.vocab.zips import ZIP_PATTERN
-from app.web import facets, filters, i18n, present, search_form, security
+from app.web import facets, filters, i18n, interpretation, present, search_form, security
 from app.web.assets import asset_url
 
 bp = Blueprint(
@@ -60,7 +61,7 @@ def search():
     req = search_form.read(request.args, i18n.current_locale())
     engine = get_engine()
     plan_names = engine.plan_names()
-    context = {"req": req, "problems": [], "page": None, "plan_names": plan_names}
+    context = {"req": req, "problems": [], "page": None, "plan_names": plan_names, "read": []}
     status = 200
     counts: dict = {}
     if req.has_criteria:
@@ -72,6 +73,7 @@ def search():
         else:
             result, counts = facets.search(engine, query)
             context["page"] = _results_page(req, query, present_search(result, query, plan_names))
+            context["read"] = _read_chips(req, query.reading)
     if not counts:
         counts = facets.directory(engine)
     chosen = {name: req.values(name) for name in facets.SHOWN}
@@ -128,6 +130,27 @@ def _wider_search(req: search_form.PageRequest, query) -> tuple[str, int] | None
         return None
     bigger = [r for r in search_form.RADIUS_CHOICES if r > query.geo.radius_miles]
     return (req.url(radius=bigger[0]), bigger[0]) if bigger else None
+
+
+def _read_chips(req: search_form.PageRequest, reading) -> list[tuple[str, str]]:
+    """(what a phrase of the search box was read as, link to the search without that phrase)."""
+    if reading is None:
+        return []
+    typed = tokens(req.values("q")[0] if req.values("q") else "")
+    chips = []
+    for phrase in reading.phrases:
+        span = phrase.text.split()
+        rest = _without(typed, span)
+        chips.append((interpretation.label(phrase), req.url(q=" ".join(rest) or None)))
+    return chips
+
+
+def _without(words: list[str], span: list[str]) -> list[str]:
+    """The words with the first run equal to `span` taken out."""
+    for start in range(len(words) - len(span) + 1):
+        if words[start : start + len(span)] == span:
+            return words[:start] + words[start + len(span) :]
+    return words
 
 
 def _active_filters(req: search_form.PageRequest, plan_names: dict) -> list[tuple[str, str]]:

@@ -1,0 +1,64 @@
+"""How a query was read, in the reader's language: a label for each phrase ("Pediatrics",
+"Speaks Spanish", "Dermatology: treats rash", "Near 90012"), for the API's `interpretation` and the
+page's removable chips."""
+
+from flask_babel import gettext
+
+from app.search.reader import Read, Reading
+from app.vocab import languages
+from app.web import i18n, present
+
+MAX_NAMED_SPECIALTIES = 3
+
+
+def label(phrase: Read) -> str:
+    """What one recognised phrase became, in words."""
+    values = phrase.values
+    if phrase.kind in ("specialty", "condition"):
+        names = ", ".join(
+            dict.fromkeys(present.specialty_name(c) for c in values[:MAX_NAMED_SPECIALTIES])
+        )
+        if phrase.kind == "condition":
+            reason = phrase.reason_es if i18n.current_locale() == "es" else phrase.reason_en
+            return f"{names}: {reason}"
+        return names
+    if phrase.kind == "language":
+        locale = i18n.current_locale()
+        names = [languages.name(v, locale) for v in values]
+        if locale == "es":  # Spanish writes language names in lower case mid-sentence
+            names = [n[:1].lower() + n[1:] for n in names]
+        return gettext("Speaks %(language)s", language=", ".join(names))
+    if phrase.kind == "gender":
+        return present.label(i18n.GENDERS, values[0])
+    if phrase.kind == "type":
+        return present.label(i18n.ENTITY_TYPES, values[0])
+    if phrase.kind == "pcp":
+        return gettext("Primary care")
+    if phrase.kind == "accepting":
+        return present.label(i18n.ACCEPTING, values[0])
+    if phrase.kind == "telehealth":
+        return gettext("Offers video visits")
+    if phrase.kind == "line_of_business":
+        return present.label(i18n.LINES_OF_BUSINESS, values[0])
+    place = phrase.text if phrase.text.isdigit() else phrase.text.title()
+    return gettext("Near %(place)s", place=place)
+
+
+def present_reading(reading: Reading | None) -> dict | None:
+    """The `interpretation` of a search answer: each phrase, the filter it became and its label,
+    and the words left for text search."""
+    if reading is None:
+        return None
+    phrases = []
+    for phrase in reading.phrases:
+        item = {
+            "text": phrase.text,
+            "kind": phrase.kind,
+            "parameter": phrase.parameter,
+            "values": list(phrase.values),
+            "label": label(phrase),
+        }
+        if phrase.phrase:
+            item["read_as"] = phrase.phrase  # a typo forgiven
+        phrases.append(item)
+    return {"lang": i18n.current_locale(), "phrases": phrases, "words": list(reading.words)}

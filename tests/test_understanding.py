@@ -1,0 +1,89 @@
+"""Searches as people type them, through the API on both engines: the query is read into filters,
+the reading is in the answer, explicit parameters win, and look-alike names are never matched."""
+
+import pytest
+
+from app.search.reader import read_query
+
+DERMATOLOGY = "207N00000X"
+PEDIATRICS = ("208000000X", "2080P0202X")
+GERIATRICS = ("207QG0300X", "207RG0300X")
+FAMILY = ("207Q00000X", "207QG0300X", "363LF0000X")
+PODIATRY = "213E00000X"
+
+
+def search(client, **params) -> dict:
+    response = client.get("/v1/providers", query_string={"limit": 50, **params})
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def codes(result: dict) -> set[str]:
+    return {s["code"] for s in result["specialties"]}
+
+
+def test_spanish_speaking_pediatrician(client):
+    body = search(client, q="spanish speaking pediatrician")
+    assert body["total"] > 0
+    for result in body["results"]:
+        assert "es" in result["languages"] and codes(result) & set(PEDIATRICS)
+    reading = body["interpretation"]
+    assert {p["parameter"] for p in reading["phrases"]} == {"language", "specialty"}
+    assert reading["words"] == []
+    labels = [p["label"] for p in reading["phrases"]]
+    assert "Speaks Spanish" in labels and "Pediatrics" in labels[1]
+
+
+def test_the_same_in_spanish_with_labels_in_spanish(client):
+    body = search(client, q="pediatra que hable español", lang="es")
+    english = search(client, q="spanish speaking pediatrician")
+    assert body["total"] == english["total"] > 0
+    labels = [p["label"] for p in body["interpretation"]["phrases"]]
+    assert "Habla español" in labels and any("Pediatría" in label for label in labels)
+
+
+@pytest.mark.parametrize(
+    ("typed", "must", "never_named"),
+    [
+        ("rash", (DERMATOLOGY,), "arash"),
+        ("dentist", ("1223G0001X", "122300000X", "1223P0221X"), "dennis"),
+        ("family doctor", FAMILY, "emily"),
+        ("geriatrician", GERIATRICS, None),
+        ("pediatra", PEDIATRICS, None),
+    ],
+)
+def test_words_people_use_find_the_specialty_not_look_alike_names(client, typed, must, never_named):
+    read = set(read_query(typed).values("specialty"))
+    assert set(must) & read, (typed, read)  # the specialty people mean is among those read
+    body = search(client, q=typed)
+    for result in body["results"]:
+        assert codes(result) & read, (typed, result["display_name"], codes(result))
+        if never_named:
+            assert never_named not in result["display_name"].lower()
+    if typed == "pediatra":
+        assert not any(PODIATRY in codes(r) for r in body["results"])
+
+
+def test_a_zip_in_the_query_is_near(client):
+    body = search(client, q="cardiology 90012")
+    assert body["sort"] == "distance"
+    assert all("distance_miles" in loc for r in body["results"] for loc in r["locations"])
+    assert body["interpretation"]["phrases"][-1]["label"] == "Near 90012"
+
+
+def test_explicit_parameters_win_and_understanding_can_be_turned_off(client):
+    read = search(client, q="spanish speaking pediatrician")
+    explicit = search(client, q="spanish speaking pediatrician", language="vi")
+    assert explicit["total"] != read["total"]
+    assert all("vi" in r["languages"] for r in explicit["results"])
+    literal = search(client, q="spanish speaking pediatrician", understand="false")
+    assert literal["interpretation"] is None
+    assert literal["total"] == 0  # every word must match a provider's text
+
+
+def test_the_page_shows_the_reading_as_removable_chips(client):
+    html = client.get("/?q=spanish+speaking+pediatrician&lang=en").get_data(as_text=True)
+    assert "Your search was read as" in html
+    assert "Speaks Spanish" in html
+    # Removing the language chip searches for the pediatrician alone.
+    assert 'href="/?lang=en&amp;q=pediatrician"' in html

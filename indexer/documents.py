@@ -209,11 +209,14 @@ def provider_document(records: list[dict]) -> dict:
     doc["last_updated"] = max(updated, default=None)
     # A provider is only as verified as its least recently verified record.
     doc["last_verified"] = min(verified, default=None) if len(verified) == len(chosen) else None
+    at_place: dict[str, list[dict]] = {}
+    for record in newest:
+        at_place.setdefault(_place(record), []).append(record)
     locations: dict[str, dict] = {}
     for (place, plan_code), record in sorted(chosen.items()):
         if place not in locations:
             # The place takes the location id and details of its newest plan record, if any.
-            here = [r for r in newest if _place(r) == place]
+            here = at_place[place]
             with_plan = [r for r in here if r.get("plan")]
             others = [r for r in here if not r.get("plan")]
             locations[place] = _new_location(_filled(with_plan + others, LOCATION_VALUES))

@@ -64,10 +64,17 @@ def one_location_per_place(
     Takes and yields records in key order (then line); one provider is held at a time.
     """
     for _npi, group in itertools.groupby(records, key=lambda r: r["npi"]):
+        batch = list(group)
+        ids_at: dict[str | None, set[str]] = {}
+        for record in batch:
+            ids_at.setdefault(record.get("place"), set()).add(record["location_id"])
+        if all(len(ids) == 1 for place, ids in ids_at.items() if place is not None):
+            yield from batch  # no place under two ids: nothing to merge, already in key order
+            continue
         first_at: dict[str, dict] = {}
         seen: set[tuple] = set()
         out = []
-        for record in sorted(group, key=lambda r: r["line"]):
+        for record in sorted(batch, key=lambda r: r["line"]):
             place = record.get("place")
             first = first_at.setdefault(place, record) if place else record
             if first["location_id"] != record["location_id"]:

@@ -4,6 +4,7 @@ import itertools
 from collections.abc import Iterable, Iterator
 
 from app.vocab import text
+from app.vocab.names import other_forms
 from app.vocab.nucc import describe as describe_specialty
 
 AGE_FLOOR, AGE_CEILING = 0, 120
@@ -23,13 +24,27 @@ def sort_name(record: dict) -> str:
     return text.fold(f"{record.get('last_name', '')} {record.get('first_name', '')}").strip()
 
 
+def first_name_forms(first: str | None) -> list[str]:
+    """Nicknames and full forms of a first name (Bob for Robert, Lupe for Guadalupe), of the whole
+    name and of its first word ("José Ángel" is also Pepe)."""
+    if not first:
+        return []
+    found = list(other_forms(first))
+    head = text.tokens(first)[:1]
+    if head and head[0] != text.fold(first).strip():
+        found.extend(other_forms(head[0]))
+    return [t for form in dict.fromkeys(found) for t in text.tokens(form)]
+
+
 def search_text(doc: dict) -> str:
-    """Every word a visitor may type to find this provider: names, specialties, group, office."""
+    """Every word a visitor may type to find this provider: names (and other forms of the first
+    name), specialties, group, office."""
     words: list[str] = []
     name = doc["name"]
     for part in (name["first"], name["middle"], name["last"], name["organization"]):
         if part:
             words.extend(text.tokens(part))
+    words.extend(first_name_forms(name["first"]))
     for specialty in doc["specialties"]:
         known = describe_specialty(specialty["code"])
         if not known.known:
@@ -51,7 +66,8 @@ def search_text(doc: dict) -> str:
 def name_text(doc: dict) -> str:
     name = doc["name"]
     parts = (name["first"], name["middle"], name["last"], name["organization"])
-    return " ".join(t for p in parts if p for t in text.tokens(p))
+    words = [t for p in parts if p for t in text.tokens(p)]
+    return " ".join(dict.fromkeys([*words, *first_name_forms(name["first"])]))
 
 
 def _new_provider(record: dict) -> dict:

@@ -87,3 +87,19 @@ def test_the_page_shows_the_reading_as_removable_chips(client):
     assert "Speaks Spanish" in html
     # Removing the language chip searches for the pediatrician alone.
     assert 'href="/?lang=en&amp;q=pediatrician"' in html
+
+
+@pytest.mark.parametrize(
+    ("typed", "first", "last"),
+    [
+        ("Liz King", "Elizabeth", "King"),
+        ("Lupe Herrera", "Guadalupe", "Herrera"),
+        ("Paco Romero", "Francisco", "Romero"),
+        ("Dan Cook", "Daniel", "Cook"),
+    ],
+)
+def test_nicknames_find_the_person(client, typed, first, last):
+    body = search(client, q=typed)
+    names = [(r["name"]["first"], r["name"]["last"]) for r in body["results"]]
+    assert (first, last) in names, (typed, names)
+    assert body["interpretation"]["words"] == [w.lower() for w in typed.split()]

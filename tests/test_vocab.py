@@ -234,3 +234,23 @@ def test_every_code_the_fixtures_use_has_an_english_and_a_spanish_label():
     for code in known:
         specialty = nucc.lookup(code)
         assert specialty.display and specialty.display_es != specialty.display, code
+
+
+@pytest.mark.parametrize(
+    ("name", "form"),
+    [
+        ("Robert", "bob"),
+        ("Bob", "robert"),
+        ("Elizabeth", "liz"),
+        ("William", "bill"),
+        ("Jesús", "chuy"),
+        ("Chuy", "jesus"),
+        ("Guadalupe", "lupe"),
+        ("Lupe", "guadalupe"),
+        ("Francisco", "paco"),
+    ],
+)
+def test_first_names_have_their_other_forms_both_ways(name, form):
+    from app.vocab.names import other_forms
+
+    assert form in other_forms(name)

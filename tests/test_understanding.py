@@ -87,6 +87,8 @@ def test_the_page_shows_the_reading_as_removable_chips(client):
     assert "Speaks Spanish" in html
     # Removing the language chip searches for the pediatrician alone.
     assert 'href="/?lang=en&amp;q=pediatrician"' in html
+    near = client.get("/?q=pediatrician+90033&lang=en").get_data(as_text=True)
+    assert "within 10 miles of 90033" in near
 
 
 @pytest.mark.parametrize(

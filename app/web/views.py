@@ -90,7 +90,11 @@ def _results_page(req: search_form.PageRequest, query, shaped: dict) -> dict:
     where = ""
     if query.geo is not None:
         near = req.value("near")
-        place = near if ZIP_PATTERN.match(near) else gettext("your location")
+        read = [p for p in (query.reading.phrases if query.reading else ()) if p.kind == "place"]
+        if not near and read:  # the place was read from the search box: a ZIP or a city
+            place = read[0].text if read[0].text.isdigit() else read[0].text.title()
+        else:
+            place = near if ZIP_PATTERN.match(near) else gettext("your location")
         miles = query.geo.radius_miles
         # gettext plurals count whole numbers; a fraction of a mile reads as plural in English
         # and Spanish ("0.5 miles", "2.5 millas"), as 2 does.

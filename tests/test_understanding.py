@@ -105,3 +105,26 @@ def test_nicknames_find_the_person(client, typed, first, last):
     names = [(r["name"]["first"], r["name"]["last"]) for r in body["results"]]
     assert (first, last) in names, (typed, names)
     assert body["interpretation"]["words"] == [w.lower() for w in typed.split()]
+
+
+def test_nobody_found_offers_the_nearest_searches_that_find_someone(client):
+    params = {"q": "armenian speaking pediatrician", "near": "90033", "radius": "1"}
+    body = search(client, **params)
+    assert body["total"] == 0
+    offered = body["relaxations"]
+    assert offered, body
+    for item in offered:
+        changed = dict(params)
+        if item["parameter"] == "radius":
+            changed["radius"] = str(item["radius"])
+        else:
+            changed["understand"] = "false"
+            changed.pop("q")
+            read = {p["parameter"]: p["values"] for p in body["interpretation"]["phrases"]}
+            for parameter, values in read.items():
+                if parameter != item["drop"]:
+                    changed[parameter] = values
+        again = search(client, **changed)
+        assert again["total"] == item["total"] > 0, (item, again["total"])
+        assert str(item["total"]) in item["label"]
+    assert search(client, q="pediatrician")["relaxations"] == []

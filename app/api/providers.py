@@ -5,9 +5,10 @@ from flask import Blueprint, current_app, jsonify, request
 from app.api.args import load_search_args
 from app.engines import get_engine
 from app.errors import APIError
+from app.search.relax import relaxations
 from app.search.results import present_provider, present_search
 from app.vocab.npi import NPI_PATTERN
-from app.web.interpretation import present_reading
+from app.web.interpretation import present_reading, present_relaxations
 
 bp = Blueprint("providers", __name__, url_prefix="/v1")
 
@@ -20,6 +21,10 @@ def search_providers():
     plan_names = engine.plan_names() if result.facets.get("plan") else {}
     body = present_search(result, query, plan_names)
     body["interpretation"] = present_reading(query.reading)
+    # Nobody found is never a dead end: the nearest searches that find someone.
+    body["relaxations"] = (
+        present_relaxations(relaxations(engine, query)) if not result.total else []
+    )
     return jsonify(body)
 
 

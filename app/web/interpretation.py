@@ -7,6 +7,7 @@ from flask_babel import gettext
 from app.search.reader import Read, Reading
 from app.vocab import languages
 from app.web import i18n, present
+from app.web.search_form import FIELD_NAMES
 
 MAX_NAMED_SPECIALTIES = 3
 
@@ -62,3 +63,19 @@ def present_reading(reading: Reading | None) -> dict | None:
             item["read_as"] = phrase.phrase  # a typo forgiven
         phrases.append(item)
     return {"lang": i18n.current_locale(), "phrases": phrases, "words": list(reading.words)}
+
+
+def present_relaxations(relaxations) -> list[dict]:
+    """The nearest searches that find someone, each with its label in the reader's language."""
+    shown = []
+    for item in relaxations:
+        if item.parameter == "radius":
+            radius = int(item.radius) if item.radius.is_integer() else item.radius
+            change = {"radius": radius}
+            label = gettext("Within %(radius)s miles: %(num)s found", radius=radius, num=item.total)
+        else:
+            change = {"drop": item.parameter}
+            name = str(FIELD_NAMES.get(item.parameter, item.parameter))
+            label = gettext("Without “%(filter)s”: %(num)s found", filter=name, num=item.total)
+        shown.append({"parameter": item.parameter, "total": item.total, **change, "label": label})
+    return shown

@@ -47,6 +47,7 @@ FIELD_NAMES = {
     "near": _l("ZIP code"),
     "radius": _l("Distance"),
     "specialty": _l("Specialty"),
+    "type": _l("Kind of provider"),
     "pcp": _l("Primary care providers only"),
     "accepting_new_patients": _l("Accepting new patients"),
     "plan": _l("Health plan"),

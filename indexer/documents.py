@@ -93,6 +93,7 @@ def _new_provider(record: dict) -> dict:
         "gender": record.get("gender") or None,
         "specialties": specialties,
         "specialty_codes": codes,
+        "primary_specialty": codes[0] if codes else None,
         "pcp": bool(pcp_types),
         "pcp_type": pcp_types[0] if pcp_types else None,
         "age_min": record.get("age_min", AGE_FLOOR),

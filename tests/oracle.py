@@ -99,3 +99,33 @@ def facets(docs: list[dict], q: SearchQuery) -> dict[str, dict[str, int]]:
         counts["line_of_business"].update({p["line_of_business"] for p in entries})
         counts["accepting_new_patients"].update({p["accepting"] for p in entries})
     return {name: dict(c) for name, c in counts.items() if name in q.facets}
+
+
+# The documented relevance score (README "Ranking"), restated: weights as the README gives them.
+EXACT_NAME, NAME_PREFIX, EXACT_TEXT, FUZZY = 8.0, 4.0, 2.0, 1.0
+PRIMARY_SPECIALTY, ACCEPTING, NEARNESS, DECAY_MILES = 3.0, 2.0, 4.0, 10.0
+
+
+def relevance(doc: dict, indexes: list[int], q: SearchQuery) -> float:
+    """A found provider's score for sort=relevance."""
+    names = doc["name_text"].split()
+    words = doc["search_text"].split()
+    score = 0.0
+    for w in q.text:
+        if w in names:
+            score += EXACT_NAME
+        elif len(w) >= 3 and any(n.startswith(w) for n in names):
+            score += NAME_PREFIX
+        elif w in words:
+            score += EXACT_TEXT
+        else:
+            score += FUZZY
+    if q.specialties and doc["specialty_codes"][:1] and doc["specialty_codes"][0] in q.specialties:
+        score += PRIMARY_SPECIALTY
+    if (q.plans or q.lines_of_business) and not q.accepting:
+        plans = [p for i in indexes for p in doc["locations"][i]["plans"] if plan_matches(p, q)]
+        if any(p["accepting"] == "accepting" for p in plans):
+            score += ACCEPTING
+    if q.geo is not None:
+        score += NEARNESS * 0.5 ** (nearest_miles(doc, indexes, q) / DECAY_MILES)
+    return score

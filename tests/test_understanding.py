@@ -66,7 +66,7 @@ def test_words_people_use_find_the_specialty_not_look_alike_names(client, typed,
 
 def test_a_zip_in_the_query_is_near(client):
     body = search(client, q="cardiology 90012")
-    assert body["sort"] == "distance"
+    assert body["sort"] == "relevance"  # blended with distance (README "Ranking")
     assert all("distance_miles" in loc for r in body["results"] for loc in r["locations"])
     assert body["interpretation"]["phrases"][-1]["label"] == "Near 90012"
 

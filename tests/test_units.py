@@ -1,12 +1,13 @@
 """Small pure pieces: NPI check digit, tokenizer, geometry, cursors, plan keys, query builder."""
 
 import math
+from dataclasses import replace
 
 import pytest
 from geopy.distance import great_circle
 
 from app.engines import es_query
-from app.search import cursor
+from app.search import cursor, ranking
 from app.search.geo import EARTH_RADIUS_METERS, bounding_box, great_circle_miles, unit_vector
 from app.search.query import GeoFilter, SearchQuery, plan_filter_keys, plan_keys
 from app.vocab.npi import is_valid_npi, make_npi
@@ -110,8 +111,48 @@ def test_es_query_puts_location_conditions_in_one_nested_clause():
 
 def test_es_text_query_allows_typos_by_word_length():
     body = es_query.search_body(SearchQuery(text=("ob", "gyn", "cardiology"), sort="relevance"))
-    must = body["query"]["bool"]["must"][0]["bool"]["must"]
-    assert must[0] == {"term": {"search_text": "ob"}}
-    assert must[1]["fuzzy"]["search_text"]["fuzziness"] == 1
-    assert must[2]["fuzzy"]["search_text"]["fuzziness"] == 2
-    assert body["sort"][0] == {"_score": "desc"}
+    words = body["query"]["bool"]["must"][0]["bool"]["must"]
+    # Each word must match within its typos (the constant FUZZY part of the score) ...
+    found = [w["bool"]["must"][0]["constant_score"] for w in words]
+    assert found[0] == {"filter": {"term": {"search_text": "ob"}}, "boost": ranking.FUZZY}
+    assert found[1]["filter"]["fuzzy"]["search_text"]["fuzziness"] == 1
+    assert found[2]["filter"]["fuzzy"]["search_text"]["fuzziness"] == 2
+    # ... and the closest way it matches adds the rest of its tier, prefixes from 3 letters.
+    closer = [w["bool"]["should"][0]["dis_max"]["queries"] for w in words]
+    assert [c["constant_score"]["boost"] for c in closer[0]] == [
+        ranking.EXACT_NAME - ranking.FUZZY,
+        ranking.EXACT_TEXT - ranking.FUZZY,
+    ]
+    assert closer[1][2] == {
+        "constant_score": {
+            "filter": {"prefix": {"name_text": "gyn"}},
+            "boost": ranking.NAME_PREFIX - ranking.FUZZY,
+        }
+    }
+    assert body["sort"] == [{"_score": "desc"}, {"sort_name": "asc"}, {"npi": "asc"}]
+    assert "should" not in body["query"]["bool"]
+
+
+def test_es_relevance_adds_specialty_accepting_and_nearness():
+    query = SearchQuery(
+        specialties=("207RC0000X",),
+        lines_of_business=("medi-cal",),
+        geo=GeoFilter(34.0, -118.0, 10.0),
+        sort="relevance",
+    )
+    primary, accepting, near = es_query.search_body(query)["query"]["bool"]["should"]
+    assert primary == {
+        "constant_score": {
+            "filter": {"terms": {"primary_specialty": ["207RC0000X"]}},
+            "boost": ranking.PRIMARY_SPECIALTY,
+        }
+    }
+    assert accepting["nested"]["score_mode"] == "max"
+    keys = accepting["nested"]["query"]["constant_score"]["filter"]["bool"]["filter"][1]
+    assert keys == {"terms": {"locations.plan_keys": ["l=medi-cal|a=accepting"]}}
+    decay = near["nested"]["query"]["function_score"]["functions"][0]
+    assert decay["exp"]["locations.geo"]["scale"] == "10.0mi"
+    assert decay["weight"] == ranking.NEARNESS
+    # Another sort leaves the score out.
+    by_name = es_query.search_body(replace(query, sort="name"))["query"]["bool"]
+    assert "should" not in by_name

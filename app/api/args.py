@@ -153,8 +153,9 @@ class ProviderSearchArgs(Schema):
         if "near" in data:
             lat, lon = parse_near(data["near"])
             geo = GeoFilter(lat, lon, data.get("radius", DEFAULT_RADIUS_MILES))
-        # Near a place, the nearest match is what a member wants first; otherwise the best match.
-        sort = data.get("sort") or ("distance" if geo else "relevance" if words else "name")
+        # What was typed decides the order (blended with distance near a place: see
+        # app/search/ranking.py); a place alone lists the nearest first.
+        sort = data.get("sort") or ("relevance" if q else "distance" if geo else "name")
         after = None
         if data.get("cursor"):
             try:

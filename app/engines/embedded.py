@@ -7,6 +7,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from rapidfuzz import process
@@ -22,13 +23,14 @@ from app.engines.base import (
     new_generation_name,
     plan_names_of,
 )
+from app.search import ranking
 from app.search.geo import EARTH_RADIUS_MILES, bounding_box, unit_vector
 from app.search.query import SearchQuery, plan_filter_keys, plan_keys
 from app.vocab.text import max_edits
 
 LIVE_NAME = "directory.sqlite3"
-SCHEMA_VERSION = "1"
-INTERNAL_FIELDS = ("search_text", "name_text")
+SCHEMA_VERSION = "2"
+INTERNAL_FIELDS = ("search_text", "name_text", "primary_specialty")
 
 # STRICT tables refuse a value of the wrong type, as a strict Elasticsearch mapping does.
 SCHEMA = """
@@ -58,7 +60,7 @@ CREATE TABLE location_plans(
   PRIMARY KEY (location_id, plan)) STRICT, WITHOUT ROWID;
 CREATE VIRTUAL TABLE location_geo USING rtree(id, min_lat, max_lat, min_lon, max_lon);
 CREATE VIRTUAL TABLE provider_text USING fts5(
-  words, tokenize = 'unicode61 remove_diacritics 2', detail = 'column');
+  name, words, tokenize = 'unicode61 remove_diacritics 2', detail = 'column');
 CREATE VIRTUAL TABLE provider_vocab USING fts5vocab(provider_text, 'row');
 """
 INDEXES = """
@@ -88,6 +90,34 @@ PLAN_FACETS = {
 # Nearness as the dot product of unit vectors: cos(angle between the points). Within the radius
 # means cos(angle) >= cos(radius / R); nearer means larger: three products instead of trig calls.
 NEARNESS_SQL = "(l.x * :ux + l.y * :uy + l.z * :uz)"
+
+# One text word's part of the relevance score (app/search/ranking.py), added to every provider
+# the words found: the best of an exact name word, a name prefix, an exact word, else a fuzzy one.
+WORD_SCORE_SQL = """
+UPDATE temp.t SET score = score + CASE
+  WHEN pid IN (SELECT rowid FROM provider_text WHERE provider_text MATCH :exact_name)
+    THEN :w_exact_name
+  WHEN pid IN (SELECT rowid FROM provider_text WHERE provider_text MATCH :name_prefix)
+    THEN :w_prefix
+  WHEN pid IN (SELECT rowid FROM provider_text WHERE provider_text MATCH :exact_text)
+    THEN :w_exact_text
+  ELSE :w_fuzzy END
+"""
+
+
+def _word_score_params(word: str) -> dict:
+    """FTS5 expressions for one query word (letters and digits only, so quoting is enough)."""
+    exact_name = f'name : "{word}"'
+    prefixed = len(word) >= ranking.MIN_PREFIX_LETTERS
+    return {
+        "exact_name": exact_name,
+        "name_prefix": f'name : "{word}" *' if prefixed else exact_name,
+        "exact_text": f'"{word}"',
+        "w_exact_name": ranking.EXACT_NAME,
+        "w_prefix": ranking.NAME_PREFIX,
+        "w_exact_text": ranking.EXACT_TEXT,
+        "w_fuzzy": ranking.FUZZY,
+    }
 
 
 def _placeholders(prefix: str, values, params: dict) -> str:
@@ -127,7 +157,15 @@ def _insert_document(db: sqlite3.Connection, doc: dict) -> None:
             for value in doc[source]
         ],
     )
-    db.execute("INSERT INTO provider_text(rowid, words) VALUES (?, ?)", (pid, doc["search_text"]))
+    if doc.get("primary_specialty"):
+        db.execute(
+            "INSERT INTO provider_terms VALUES (?,?,?)",
+            (pid, "primary_specialty", doc["primary_specialty"]),
+        )
+    db.execute(
+        "INSERT INTO provider_text(rowid, name, words) VALUES (?, ?, ?)",
+        (pid, doc["name_text"], doc["search_text"]),
+    )
     for ord_, loc in enumerate(doc["locations"]):
         lid = db.execute(
             "INSERT INTO locations(provider_id, ord, lat, lon, x, y, z, city, zip,"
@@ -386,17 +424,22 @@ class EmbeddedEngine(Engine):
                 # Materialised first: as a subquery in a join, FTS5 would run the MATCH per row.
                 db.execute("CREATE TEMP TABLE t(pid INTEGER PRIMARY KEY, score REAL NOT NULL)")
                 db.execute(
-                    "INSERT INTO temp.t SELECT rowid, -bm25(provider_text) FROM provider_text"
+                    "INSERT INTO temp.t SELECT rowid, 0.0 FROM provider_text"
                     " WHERE provider_text MATCH ?",
                     (fts,),
                 )
+                for word in query.text:
+                    db.execute(WORD_SCORE_SQL, _word_score_params(word))
             text_rows = 0
             if fts is not None:
                 (text_rows,) = db.execute("SELECT COUNT(*) FROM temp.t").fetchone()
             db.execute(
                 "CREATE TEMP TABLE m AS " + self._matched_sql(query, fts, text_rows, params), params
             )
-            db.execute("CREATE TEMP TABLE h AS " + self._hits_sql(fts))
+            hits_params: dict = {}
+            db.execute(
+                "CREATE TEMP TABLE h AS " + self._hits_sql(query, fts, hits_params), hits_params
+            )
             (total,) = db.execute("SELECT COUNT(*) FROM temp.h").fetchone()
             page = self._page(db, query)
             more = len(page) > query.limit
@@ -538,33 +581,79 @@ class EmbeddedEngine(Engine):
         return where
 
     @staticmethod
-    def _hits_sql(fts: str | None) -> str:
-        """One row per provider with a matching location, with its sort keys."""
-        score, join = "0.0", ""
+    def _hits_sql(query: SearchQuery, fts: str | None, params: dict) -> str:
+        """One row per provider with a matching location, with its sort keys.
+
+        With sort=relevance, the score adds to the words' part (temp.t) the parts of
+        app/search/ranking.py that do not depend on words, as the Elasticsearch query does.
+        """
+        parts, join = ["0.0"], ""
         if fts is not None:
-            score, join = "t.score", " JOIN temp.t t ON t.pid = p.id"
+            parts, join = ["t.score"], " JOIN temp.t t ON t.pid = p.id"
+        if query.sort == "relevance":
+            parts.extend(EmbeddedEngine._ranking_sql(query, params))
         return (
             f"SELECT p.id AS pid, p.npi AS npi, p.sort_name AS sort_name, p.gender AS gender,"
-            f" md.near AS near, {score} AS score"
+            f" md.near AS near, {' + '.join(parts)} AS score"
             " FROM (SELECT pid, MAX(near) AS near FROM temp.m GROUP BY pid) md"
             f" JOIN providers p ON p.id = md.pid{join}"
         )
 
     @staticmethod
+    def _ranking_sql(query: SearchQuery, params: dict) -> list[str]:
+        parts = []
+        if query.specialties:
+            marks = _placeholders("rs", query.specialties, params)
+            params["w_primary"] = ranking.PRIMARY_SPECIALTY
+            parts.append(
+                "(CASE WHEN EXISTS (SELECT 1 FROM provider_terms pt WHERE pt.provider_id = p.id"
+                f" AND pt.field = 'primary_specialty' AND pt.value IN ({marks}))"
+                " THEN :w_primary ELSE 0.0 END)"
+            )
+        if (query.plans or query.lines_of_business) and not query.accepting:
+            keys = plan_filter_keys(replace(query, accepting=("accepting",)))
+            marks = _placeholders("ra", keys, params)
+            params["w_accepting"] = ranking.ACCEPTING
+            parts.append(
+                "(CASE WHEN EXISTS (SELECT 1 FROM temp.m m2 CROSS JOIN location_terms lt"
+                " ON lt.location_id = m2.lid WHERE m2.pid = md.pid AND lt.field = 'plan_key'"
+                f" AND lt.value IN ({marks})) THEN :w_accepting ELSE 0.0 END)"
+            )
+        if query.geo:
+            params.update(
+                w_near=ranking.NEARNESS,
+                decay_miles=ranking.DECAY_MILES,
+                radius_miles=EARTH_RADIUS_MILES,
+            )
+            # The nearest matching location: its nearness is the largest cosine (see NEARNESS_SQL).
+            parts.append(
+                ":w_near * pow(0.5, acos(min(1.0, md.near)) * :radius_miles / :decay_miles)"
+            )
+        return parts
+
+    @staticmethod
     def _page(db: sqlite3.Connection, query: SearchQuery) -> list[tuple]:
-        key, direction = {
-            "distance": ("near", "<"),
-            "name": ("sort_name", ">"),
-            "relevance": ("score", "<"),
-        }[query.sort]
-        order = "DESC" if direction == "<" else "ASC"
+        """One page past the cursor, plus one row to tell whether more follow."""
+        keys = {
+            "distance": (("near", "DESC"),),
+            "name": (("sort_name", "ASC"),),
+            "relevance": (("score", "DESC"), ("sort_name", "ASC")),
+        }[query.sort] + (("npi", "ASC"),)
         params: dict = {"limit": query.limit + 1}
         where = "1"
         if query.after is not None:
-            params["k"], params["npi"] = query.after
-            where = f"({key} {direction} :k OR ({key} = :k AND npi > :npi))"
+            # Keyset paging: rows strictly after the cursor in the sort order.
+            alternatives = []
+            for i, (column, order) in enumerate(keys):
+                params[f"k{i}"] = query.after[i]
+                before = [f"{c} = :k{j}" for j, (c, _o) in enumerate(keys[:i])]
+                step = f"{column} {'<' if order == 'DESC' else '>'} :k{i}"
+                alternatives.append("(" + " AND ".join([*before, step]) + ")")
+            where = " OR ".join(alternatives)
+        columns = ", ".join(c for c, _o in keys[:-1])
+        order_by = ", ".join(f"{c} {o}" for c, o in keys)
         return db.execute(
-            f"SELECT pid, npi, {key} FROM temp.h WHERE {where} ORDER BY {key} {order}, npi ASC"
+            f"SELECT pid, {columns}, npi FROM temp.h WHERE {where} ORDER BY {order_by}"
             " LIMIT :limit",
             params,
         ).fetchall()
@@ -573,7 +662,7 @@ class EmbeddedEngine(Engine):
     def _load_hits(db: sqlite3.Connection, query: SearchQuery, page: list[tuple]) -> list[Hit]:
         if not page:
             return []
-        ids = [pid for pid, _npi, _k in page]
+        ids = [row[0] for row in page]
         marks = ",".join("?" * len(ids))
         docs = dict(db.execute(f"SELECT id, doc FROM provider_docs WHERE id IN ({marks})", ids))
         matched: dict[int, list[int]] = {}
@@ -582,14 +671,11 @@ class EmbeddedEngine(Engine):
                 f"SELECT pid, ord FROM temp.m WHERE pid IN ({marks}) ORDER BY ord", ids
             ):
                 matched.setdefault(pid, []).append(ord_)
-        return [
-            Hit(
-                doc=json.loads(docs[pid]),
-                matched_locations=matched.get(pid) if query.has_location_filter else None,
-                sort=[key, npi],
-            )
-            for pid, npi, key in page
-        ]
+        hits = []
+        for pid, *sort in page:
+            located = matched.get(pid) if query.has_location_filter else None
+            hits.append(Hit(doc=json.loads(docs[pid]), matched_locations=located, sort=sort))
+        return hits
 
     @staticmethod
     def _facets(db: sqlite3.Connection, query: SearchQuery) -> dict[str, dict[str, int]]:

@@ -1,11 +1,13 @@
 """SearchQuery -> Elasticsearch request body. Pure: no client, tested as data."""
 
+from dataclasses import replace
+
+from app.search import ranking
 from app.search.query import SearchQuery, plan_filter_keys
 from app.vocab.text import max_edits
 
 TEXT_FIELD = "search_text"
 NAME_FIELD = "name_text"
-NAME_BOOST = 3.0
 # Enough room for every term a typo can reach in a large vocabulary; the default 50 could drop some.
 FUZZY_MAX_EXPANSIONS = 1000
 INNER_HITS_SIZE = 100
@@ -28,26 +30,96 @@ def _terms(field: str, values) -> dict:
     return {"terms": {field: list(values)}}
 
 
-def text_query(words: tuple[str, ...]) -> dict:
-    """Every word must match a word of the provider (with the typos its length allows)."""
-    must = [
+def _constant(query: dict, boost: float) -> dict:
+    return {"constant_score": {"filter": query, "boost": boost}}
+
+
+def word_query(word: str) -> dict:
+    """One word: it must match a word of the provider within its typos (scored `FUZZY`); the best
+    closer match adds the rest of its tier's score (see app/search/ranking.py)."""
+    edits = max_edits(word)
+    found = (
         {
             "fuzzy": {
                 TEXT_FIELD: {
-                    "value": w,
-                    "fuzziness": max_edits(w),
+                    "value": word,
+                    "fuzziness": edits,
                     "max_expansions": FUZZY_MAX_EXPANSIONS,
                     "transpositions": True,
                     "prefix_length": 0,
                 }
             }
         }
-        if max_edits(w)
-        else {"term": {TEXT_FIELD: w}}
-        for w in words
+        if edits
+        else {"term": {TEXT_FIELD: word}}
+    )
+    closer = [
+        _constant({"term": {NAME_FIELD: word}}, ranking.EXACT_NAME - ranking.FUZZY),
+        _constant({"term": {TEXT_FIELD: word}}, ranking.EXACT_TEXT - ranking.FUZZY),
     ]
-    should = [{"match": {NAME_FIELD: {"query": " ".join(words), "boost": NAME_BOOST}}}]
-    return {"bool": {"must": must, "should": should}}
+    if len(word) >= ranking.MIN_PREFIX_LETTERS:
+        closer.append(
+            _constant({"prefix": {NAME_FIELD: word}}, ranking.NAME_PREFIX - ranking.FUZZY)
+        )
+    return {
+        "bool": {
+            "must": [_constant(found, ranking.FUZZY)],
+            "should": [{"dis_max": {"queries": closer, "tie_breaker": 0.0}}],
+        }
+    }
+
+
+def text_query(words: tuple[str, ...]) -> dict:
+    """Every word must match a word of the provider (with the typos its length allows)."""
+    return {"bool": {"must": [word_query(w) for w in words]}}
+
+
+def ranking_queries(query: SearchQuery) -> list[dict]:
+    """Optional clauses adding the non-text parts of the score (app/search/ranking.py)."""
+    should: list[dict] = []
+    if query.specialties:
+        should.append(
+            _constant(_terms("primary_specialty", query.specialties), ranking.PRIMARY_SPECIALTY)
+        )
+    if (query.plans or query.lines_of_business) and not query.accepting:
+        accepting = replace(query, accepting=("accepting",))
+        should.append(
+            {
+                "nested": {
+                    "path": "locations",
+                    "query": _constant(location_filter(accepting), ranking.ACCEPTING),
+                    "score_mode": "max",
+                }
+            }
+        )
+    if query.geo:
+        should.append(
+            {
+                "nested": {
+                    "path": "locations",
+                    "query": {
+                        "function_score": {
+                            "query": location_filter(query),
+                            "functions": [
+                                {
+                                    "exp": {
+                                        "locations.geo": {
+                                            "origin": {"lat": query.geo.lat, "lon": query.geo.lon},
+                                            "scale": f"{ranking.DECAY_MILES}mi",
+                                            "decay": 0.5,
+                                        }
+                                    },
+                                    "weight": ranking.NEARNESS,
+                                }
+                            ],
+                            "boost_mode": "replace",
+                        }
+                    },
+                    "score_mode": "max",
+                }
+            }
+        )
+    return should
 
 
 def provider_filters(query: SearchQuery) -> list[dict]:
@@ -128,7 +200,7 @@ def sort_clause(query: SearchQuery) -> list:
             {"npi": "asc"},
         ]
     if query.sort == "relevance":
-        return [{"_score": "desc"}, {"npi": "asc"}]
+        return [{"_score": "desc"}, {"sort_name": "asc"}, {"npi": "asc"}]
     return [{"sort_name": "asc"}, {"npi": "asc"}]
 
 
@@ -189,6 +261,9 @@ def search_body(query: SearchQuery) -> dict:
     bool_query: dict = {"filter": provider_filters(query)}
     if query.text:
         bool_query["must"] = [text_query(query.text)]
+    should = ranking_queries(query) if query.sort == "relevance" else []
+    if should:
+        bool_query["should"] = should
     if query.has_location_filter:
         bool_query["filter"].append(
             {

@@ -24,11 +24,12 @@ def decode(token: str, sort: str) -> tuple:
         raise BadCursor("malformed cursor") from exc
     if cursor_sort != sort:
         raise BadCursor(f"this cursor belongs to sort={cursor_sort}, not sort={sort}")
+    # The sort keys, then the NPI that breaks ties.
     if (
         not isinstance(after, list)
-        or len(after) != 2
-        or not isinstance(after[0], int | float | str)
-        or not isinstance(after[1], str)
+        or len(after) not in (2, 3)
+        or not all(isinstance(v, int | float | str) for v in after)
+        or not isinstance(after[-1], str)
     ):
         raise BadCursor("malformed cursor")
     return tuple(after)

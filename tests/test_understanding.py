@@ -128,3 +128,41 @@ def test_nobody_found_offers_the_nearest_searches_that_find_someone(client):
         assert again["total"] == item["total"] > 0, (item, again["total"])
         assert str(item["total"]) in item["label"]
     assert search(client, q="pediatrician")["relaxations"] == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("rahs", "rash"),
+        ("ashtma", "asthma"),
+        ("alergy", "allergy"),
+        ("cancr", "cancer"),
+    ],
+)
+def test_did_you_mean_a_misspelt_word(client, typed, meant):
+    body = search(client, q=typed)
+    offered = body["did_you_mean"]
+    assert offered["q"] == meant
+    assert offered["total"] == search(client, q=meant)["total"] > 0
+    assert meant in offered["label"]
+
+
+@pytest.mark.parametrize("typed", ["Dennis", "pediatrician", "nguyen", "Garcia Lopez"])
+def test_no_did_you_mean_for_names_and_words_read(client, typed):
+    assert search(client, q=typed)["did_you_mean"] is None
+
+
+def test_the_page_offers_the_respelled_search_and_the_nearest_searches(client):
+    html = client.get("/?q=rahs&lang=en").get_data(as_text=True)
+    assert "Did you mean “rash”?" in html and 'href="/?lang=en&amp;q=rash"' in html
+    spanish = client.get("/?q=rahs&lang=es").get_data(as_text=True)
+    assert "¿Quiso decir “rash”?" in spanish
+    # Nobody within a mile: the page says how many a wider radius finds, and links to it.
+    html = client.get("/?q=pediatrician&near=90033&radius=1&lang=en").get_data(as_text=True)
+    assert "No providers match" in html
+    assert 'href="/?lang=en&amp;q=pediatrician&amp;near=90033&amp;radius=5">Within 5 miles:' in html
+    # A filter read from the box is dropped by taking its words out of the box.
+    typed = "/?q=female+pediatrician+who+speaks+russian+90033&lang=en"
+    html = client.get(typed).get_data(as_text=True)
+    assert "No providers match" in html
+    assert '<a href="/?lang=en&amp;q=female+pediatrician+who+90033">Without “Language' in html

@@ -131,8 +131,11 @@ def _known(language: langcodes.Language) -> bool:
 
 
 def matching_tags(tag: str) -> tuple[str, ...]:
-    """The tags a search for `tag` accepts: itself, and for a macrolanguage its members."""
-    return (tag, *MACROLANGUAGES.get(tag, ()))
+    """The tags a search for `tag` accepts: itself, for a macrolanguage its members, and for a
+    member its macrolanguage (a roster that says "Chinese" may mean Cantonese: the office will
+    know; a member asking for Cantonese should not be told nobody speaks it)."""
+    broader = [macro for macro, members in MACROLANGUAGES.items() if tag in members]
+    return (tag, *MACROLANGUAGES.get(tag, ()), *broader)
 
 
 # Names for which the registry's own would mislead or is missing in Spanish.

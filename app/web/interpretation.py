@@ -79,3 +79,12 @@ def present_relaxations(relaxations) -> list[dict]:
             label = gettext("Without “%(filter)s”: %(num)s found", filter=name, num=item.total)
         shown.append({"parameter": item.parameter, "total": item.total, **change, "label": label})
     return shown
+
+
+def present_did_you_mean(found: tuple[str, int] | None) -> dict | None:
+    """A respelled search that finds someone, with its label, or None."""
+    if found is None:
+        return None
+    q, total = found
+    label = gettext("Did you mean “%(q)s”? %(num)s found", q=q, num=total)
+    return {"q": q, "total": total, "label": label}

@@ -1,14 +1,19 @@
 """Routes of the page: the search (`/`) and one provider (`/providers/<npi>`), rendered in one
 request with the search code called in-process."""
 
+from dataclasses import replace
+
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import format_decimal, gettext, ngettext
 from marshmallow import ValidationError
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, NotFound
 
 from app.engines import get_engine
 from app.engines.base import EngineUnavailable
+from app.search import spelling
 from app.search.geo import great_circle_miles
+from app.search.relax import relaxations
 from app.search.results import present_provider, present_search
 from app.vocab.npi import NPI_PATTERN
 from app.vocab.text import tokens
@@ -61,7 +66,15 @@ def search():
     req = search_form.read(request.args, i18n.current_locale())
     engine = get_engine()
     plan_names = engine.plan_names()
-    context = {"req": req, "problems": [], "page": None, "plan_names": plan_names, "read": []}
+    context = {
+        "req": req,
+        "problems": [],
+        "page": None,
+        "plan_names": plan_names,
+        "read": [],
+        "did_you_mean": None,
+        "relaxations": [],
+    }
     status = 200
     counts: dict = {}
     if req.has_criteria:
@@ -74,6 +87,9 @@ def search():
             result, counts = facets.search(engine, query)
             context["page"] = _results_page(req, query, present_search(result, query, plan_names))
             context["read"] = _read_chips(req, query.reading)
+            context["did_you_mean"] = _did_you_mean(req, engine, query, result.hits)
+            if not result.total:
+                context["relaxations"] = _relaxation_links(req, query, relaxations(engine, query))
     if not counts:
         counts = facets.directory(engine)
     chosen = {name: req.values(name) for name in facets.SHOWN}
@@ -147,6 +163,39 @@ def _read_chips(req: search_form.PageRequest, reading) -> list[tuple[str, str]]:
         rest = _without(typed, span)
         chips.append((interpretation.label(phrase), req.url(q=" ".join(rest) or None)))
     return chips
+
+
+def _did_you_mean(req: search_form.PageRequest, engine, query, hits) -> tuple[str, str] | None:
+    """(label, link) of the search respelled, when a respelling finds someone."""
+
+    def count(q: str) -> int:
+        args = MultiDict(req.args)
+        args.setlist("q", [q])
+        other = search_form.to_query(search_form.read(args, req.locale), 1)
+        return engine.search(replace(other, limit=1, facets=())).total
+
+    found = spelling.offer(req.value("q"), query, hits, count)
+    if found is None:
+        return None
+    return interpretation.present_did_you_mean(found)["label"], req.url(q=found[0])
+
+
+def _relaxation_links(req: search_form.PageRequest, query, found) -> list[tuple[str, str]]:
+    """(label with its count, link) for each nearest search that finds someone. A filter read
+    from the search box is dropped by taking its words out of the box."""
+    read = {p.parameter: p for p in (query.reading.phrases if query.reading else ())}
+    typed = tokens(req.value("q"))
+    links = []
+    for item in interpretation.present_relaxations(found):
+        if item["parameter"] == "radius":
+            url = req.url(radius=item["radius"])
+        elif req.values(item["parameter"]) or item["parameter"] not in read:
+            url = req.url(**{item["parameter"]: None})
+        else:
+            rest = _without(typed, read[item["parameter"]].text.split())
+            url = req.url(q=" ".join(rest) or None)
+        links.append((item["label"], url))
+    return links
 
 
 def _without(words: list[str], span: list[str]) -> list[str]:

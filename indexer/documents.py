@@ -4,8 +4,10 @@ import itertools
 from collections.abc import Iterable, Iterator
 
 from app.vocab import text
-from app.vocab.names import other_forms
+from app.vocab.names import initials, joined_forms, other_forms
 from app.vocab.nucc import describe as describe_specialty
+from app.vocab.phones import phone_digits
+from app.vocab.provider_ids import provider_id_word
 
 AGE_FLOOR, AGE_CEILING = 0, 120
 
@@ -36,15 +38,38 @@ def first_name_forms(first: str | None) -> list[str]:
     return [t for form in dict.fromkeys(found) for t in text.tokens(form)]
 
 
+def person_name_words(name: dict) -> list[str]:
+    """The words a person's name is found by besides its own: other forms of the first name,
+    compound names run together, and the initials of the first and middle names."""
+    words = first_name_forms(name["first"])
+    for part in (name["first"], name["middle"], name["last"]):
+        words.extend(joined_forms(part))
+    words.extend(initials(name["first"]))
+    words.extend(initials(name["middle"]))
+    return words
+
+
+def direct_words(doc: dict) -> list[str]:
+    """Numbers and codes a clerk may type to find this provider: the NPI, each office's phone
+    (10 digits) and each plan provider ID (one word, `gp91506t`)."""
+    words = [doc["npi"]]
+    for location in doc["locations"]:
+        digits = phone_digits(location["phone"]) if location.get("phone") else None
+        if digits:
+            words.append(digits)
+        words.extend(provider_id_word(plan["plan_provider_id"]) for plan in location["plans"])
+    return [w for w in words if w]
+
+
 def search_text(doc: dict) -> str:
-    """Every word a visitor may type to find this provider: names (and other forms of the first
-    name), specialties, group, office."""
+    """Every word a visitor may type to find this provider: names (and their other forms),
+    specialties, group, office, and the numbers and codes of `direct_words`."""
     words: list[str] = []
     name = doc["name"]
     for part in (name["first"], name["middle"], name["last"], name["organization"]):
         if part:
             words.extend(text.tokens(part))
-    words.extend(first_name_forms(name["first"]))
+    words.extend(person_name_words(name))
     for specialty in doc["specialties"]:
         known = describe_specialty(specialty["code"])
         if not known.known:
@@ -60,6 +85,7 @@ def search_text(doc: dict) -> str:
     for location in doc["locations"]:
         if location.get("name"):
             words.extend(text.tokens(location["name"]))
+    words.extend(direct_words(doc))
     return " ".join(dict.fromkeys(words))
 
 
@@ -67,7 +93,7 @@ def name_text(doc: dict) -> str:
     name = doc["name"]
     parts = (name["first"], name["middle"], name["last"], name["organization"])
     words = [t for p in parts if p for t in text.tokens(p)]
-    return " ".join(dict.fromkeys([*words, *first_name_forms(name["first"])]))
+    return " ".join(dict.fromkeys([*words, *person_name_words(name)]))
 
 
 def _new_provider(record: dict) -> dict:

@@ -73,3 +73,108 @@ def test_a_one_word_city_is_a_place_only_beside_something_read():
 def test_a_zip_is_a_place_once():
     reading = read_query("90012 90033")
     assert reading.values("near") == ("90012",) and reading.words == ("90033",)
+
+
+# Plan names as a live directory may hold them (code -> display name).
+PLANS = {
+    "sunrise-medi-cal": "Sunrise Health Medi-Cal",
+    "sunrise-covered-ca": "Sunrise Health Covered California",
+    "golden-poppy-medi-cal": "Golden Poppy Health Plan Medi-Cal",
+    "golden-poppy-dual-advantage": "Golden Poppy Dual Advantage (HMO D-SNP)",
+    "bluewave-ppo": "BlueWave PPO",
+    "blue-shield-promise": "Blue Shield of California Promise Health Plan",
+    "la-care": "L.A. Care Health Plan",
+    "seaside-senior-advantage": "Seaside Senior Advantage (HMO)",
+}
+GOLDEN_POPPY = ("golden-poppy-dual-advantage", "golden-poppy-medi-cal")
+SUNRISE = ("sunrise-covered-ca", "sunrise-medi-cal")
+
+# query -> (plans read, lines of business read, words left)
+PLAN_READINGS = [
+    ("golden poppy medi-cal", ("golden-poppy-medi-cal",), (), ()),
+    ("Golden Poppy", GOLDEN_POPPY, (), ()),
+    ("golden poppy medicare", GOLDEN_POPPY, ("medicare-advantage",), ()),
+    ("blue shield", ("blue-shield-promise",), (), ()),
+    ("blue shield medi-cal", ("blue-shield-promise",), ("medi-cal",), ()),
+    ("LA care", ("la-care",), (), ()),
+    ("L.A. Care", ("la-care",), (), ()),
+    ("blue wave", ("bluewave-ppo",), (), ()),
+    ("sunrise medi-cal", ("sunrise-medi-cal",), (), ()),
+    ("medi-cal sunrise", SUNRISE, ("medi-cal",), ()),
+    ("seaside senior advantage", ("seaside-senior-advantage",), (), ()),
+    ("smith golden poppy", GOLDEN_POPPY, (), ("smith",)),
+    # A brand word alone may be a name; "la" is also "de la Cruz"; "health plan" is no brand.
+    ("Dr. Golden", (), (), ("golden",)),
+    ("golden pediatrician", (), (), ("golden",)),
+    ("sunrise", (), (), ("sunrise",)),
+    ("de la cruz", (), (), ("cruz",)),
+    ("health plan", (), (), ("health", "plan")),
+    ("poppy", (), (), ("poppy",)),
+]
+
+
+@pytest.mark.parametrize(("typed", "plans", "lines", "words"), PLAN_READINGS)
+def test_plan_names_read_as_plans(typed, plans, lines, words):
+    reading = read_query(typed, PLANS)
+    assert reading.values("plan") == plans, (typed, reading)
+    assert reading.values("line_of_business") == lines, (typed, reading)
+    assert reading.words == words, (typed, reading)
+
+
+def test_plan_names_are_read_only_when_given():
+    assert read_query("golden poppy").words == ("golden", "poppy")
+    (plan,) = read_query("golden poppy medi-cal", PLANS).phrases
+    assert plan.labels == ("Golden Poppy Health Plan Medi-Cal",)
+
+
+# query -> (kind, what is matched exactly, words left)
+DIRECT_READINGS = [
+    ("(562) 555-0196", "phone", "5625550196", ()),
+    ("562-555-0196", "phone", "5625550196", ()),
+    ("562.555.0196", "phone", "5625550196", ()),
+    ("5625550196", "phone", "5625550196", ()),
+    ("+1 562 555 0196", "phone", "5625550196", ()),
+    ("1-562-555-0196 king", "phone", "5625550196", ("king",)),
+    ("GP-91506-T", "provider_id", "gp91506t", ()),
+    ("gp91506t", "provider_id", "gp91506t", ()),
+    ("SNRC8360852", "provider_id", "snrc8360852", ()),
+    ("snr-4575573 smith", "provider_id", "snr4575573", ("smith",)),
+    ("BW-1234-5678", "provider_id", "bw12345678", ()),
+]
+
+
+@pytest.mark.parametrize(("typed", "kind", "exact", "words"), DIRECT_READINGS)
+def test_phone_numbers_and_provider_ids_are_read_as_one_exact_word(typed, kind, exact, words):
+    reading = read_query(typed)
+    (phrase,) = reading.phrases
+    assert (phrase.kind, phrase.parameter, phrase.values) == (kind, "q", (exact,))
+    assert reading.words == words
+    assert reading.search_words == (exact, *words)
+    # The zip code inside an ID or a phone is no place.
+    assert not reading.values("near")
+
+
+@pytest.mark.parametrize("typed", ["covid-19", "type 2 diabetes", "90012", "b12"])
+def test_words_with_a_few_digits_are_no_ids(typed):
+    assert not [p for p in read_query(typed).phrases if p.kind in ("phone", "provider_id")]
+
+
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [
+        ("J Smith", ("j", "smith")),
+        ("J. Smith", ("j", "smith")),
+        ("Smith J", ("smith", "j")),
+        ("Smith, J.", ("smith", "j")),
+        ("John Q Smith", ("john", "q", "smith")),
+        ("A. Smith", ("a", "smith")),  # "a" is an initial here, not the article
+        ("Robert A Phillips", ("robert", "a", "phillips")),
+        ("a smith", ("smith",)),
+        ("Dr. Smith", ("smith",)),
+        ("Dra. Smith", ("smith",)),
+        ("Smith MD", ("smith",)),
+        ("doctor smith", ("smith",)),
+    ],
+)
+def test_initials_stay_and_titles_go(typed, words):
+    assert read_query(typed).words == words

@@ -25,6 +25,7 @@ from app.vocab.codes import (
 )
 from app.vocab.npi import NPI_PATTERN
 from app.vocab.nucc import specialties
+from app.vocab.phones import phone_digits
 from app.vocab.places import parse_near
 from app.vocab.zips import ZIP5
 
@@ -38,6 +39,7 @@ READ_PARAMETERS = (
     "accepting_new_patients",
     "telehealth",
     "line_of_business",
+    "plan",
     "near",
 )
 MAX_QUERY_LENGTH = 200
@@ -119,9 +121,10 @@ class ProviderSearchArgs(Schema):
     understand = fields.Boolean(load_default=True)
     lang = fields.String(validate=_one_of(("en", "es")))
 
-    def __init__(self, max_page_size: int = 50, **kwargs):
+    def __init__(self, max_page_size: int = 50, plans: dict[str, str] | None = None, **kwargs):
         super().__init__(**kwargs)
         self.max_page_size = max_page_size
+        self.plans = plans or {}  # the live directory's plan names, to read `q` with
 
     @validates_schema
     def check_combinations(self, data, **kwargs):
@@ -141,11 +144,13 @@ class ProviderSearchArgs(Schema):
         npi = None
         reading = None
         q = (data.get("q") or "").strip()
-        if NPI_PATTERN.match(q):
+        # Ten digits are an NPI unless they can be a phone number, which is read (and the NPI is
+        # also a word of its provider, so a number that is both finds either).
+        if NPI_PATTERN.match(q) and phone_digits(q) is None:
             npi = q
         elif q and data["understand"]:
-            reading = read_query(q)
-            words = reading.words[: text.MAX_QUERY_TOKENS]
+            reading = read_query(q, self.plans)
+            words = reading.search_words[: text.MAX_QUERY_TOKENS]
             data = _with_reading(data, reading)
         elif q:
             words = tuple(text.query_tokens(q))
@@ -210,9 +215,12 @@ def _with_reading(data: dict, reading: Reading) -> dict:
     return merged
 
 
-def load_search_args(args: MultiDict, max_page_size: int = 50) -> SearchQuery:
-    """Parse request.args; a scalar parameter given twice is an error naming it."""
-    schema = ProviderSearchArgs(max_page_size=max_page_size)
+def load_search_args(
+    args: MultiDict, max_page_size: int = 50, plans: dict[str, str] | None = None
+) -> SearchQuery:
+    """Parse request.args; a scalar parameter given twice is an error naming it. `plans` (code ->
+    name, from the engine) lets plan names typed in `q` be read as the `plan` filter."""
+    schema = ProviderSearchArgs(max_page_size=max_page_size, plans=plans)
     data: dict = {}
     errors: dict = {}
     for key in args:

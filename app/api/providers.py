@@ -19,10 +19,11 @@ bp = Blueprint("providers", __name__, url_prefix="/v1")
 
 @bp.get("/providers")
 def search_providers():
-    query = load_search_args(request.args, current_app.config["PD_MAX_PAGE_SIZE"])
     engine = get_engine()
+    plans = engine.plan_names() if request.args.get("q") else {}
+    query = load_search_args(request.args, current_app.config["PD_MAX_PAGE_SIZE"], plans)
     result = engine.search(query)
-    plan_names = engine.plan_names() if result.facets.get("plan") else {}
+    plan_names = plans or (engine.plan_names() if result.facets.get("plan") else {})
     body = present_search(result, query, plan_names)
     body["interpretation"] = present_reading(query.reading)
     # Nobody found is never a dead end: the nearest searches that find someone.

@@ -26,7 +26,7 @@ from app.engines.base import (
 from app.search import ranking
 from app.search.geo import EARTH_RADIUS_MILES, bounding_box, unit_vector
 from app.search.query import SearchQuery, plan_filter_keys, plan_keys
-from app.vocab.text import max_edits
+from app.vocab.text import has_digit, max_edits
 
 LIVE_NAME = "directory.sqlite3"
 SCHEMA_VERSION = "2"
@@ -297,8 +297,10 @@ class _Snapshot:
     @property
     def vocabulary(self) -> list[str]:
         if self._vocabulary is None:
-            self._vocabulary = [t for (t,) in self.db.execute("SELECT term FROM provider_vocab")]
-            self.known_words = frozenset(self._vocabulary)
+            terms = [t for (t,) in self.db.execute("SELECT term FROM provider_vocab")]
+            self.known_words = frozenset(terms)
+            # Typos are looked up among words only: numbers and codes match exactly.
+            self._vocabulary = [t for t in terms if not has_digit(t)] or terms
         return self._vocabulary
 
 

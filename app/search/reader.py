@@ -8,15 +8,26 @@ one-word phrase (two for words of ten letters or more) reads as that phrase, so 
 is Pediatrics while "Dennis" (two edits from "dentist", and short) stays a name. A 5-digit ZIP code
 is a place; so is a California city, when it is more than one word ("los angeles") or when the
 query has read something else ("female obgyn irvine"), since a one-word city alone may be a name.
+
+Numbers and codes are read first, from the text as typed: a phone number in any common form and a
+plan provider ID (`GP-91506-T`, `gp91506t`) become one word each, matched exactly. Plan names of
+the live directory ("golden poppy medi-cal", "LA care") become the `plan` filter when the reader
+is given them. A single letter with a period ("A. Smith"), or a capital one after the first word
+("Robert A Phillips"), is an initial and stays a word.
 """
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from app.search.plan_names import PlanNames
 from app.vocab import consumer
+from app.vocab.phones import find_phones
 from app.vocab.places import city_place
+from app.vocab.provider_ids import find_provider_ids
 from app.vocab.text import QUERY_STOPWORDS, tokens
 from app.vocab.zips import ZIP_PATTERN
 
@@ -65,6 +76,13 @@ FILLER = QUERY_STOPWORDS | frozenset(
 )
 CITY_STATE = "CA"
 MAX_CITY_WORDS = 3
+# What is read but still matched as text (a phone number, a plan provider ID) names this parameter.
+TEXT_PARAMETER = "q"
+# "A." or "j." anywhere, or a capital letter after the first word ("Robert A Phillips"): an
+# initial, even when the letter is also a filler word ("a", "y", "o").
+_INITIAL = re.compile(r"(?<![\w.])(?:([A-Za-z])\.(?!\w)|([A-Z])(?![\w.]))")
+# Stands for something read from the text as typed, in the list of words ("#0", "#1", ...).
+_MARK = "#"
 
 
 def typo_limit(word: str) -> int:
@@ -87,6 +105,7 @@ class Read:
     reason_en: str = ""
     reason_es: str = ""
     phrase: str = ""  # the vocabulary phrase they were read as, when a typo was forgiven
+    labels: tuple[str, ...] = ()  # names of the values, when only the reader knows them (plans)
 
 
 @dataclass(frozen=True)
@@ -101,18 +120,41 @@ class Reading:
         found = (v for p in self.phrases if p.parameter == parameter for v in p.values)
         return tuple(dict.fromkeys(found))
 
+    @property
+    def search_words(self) -> tuple[str, ...]:
+        """What the engines match as text: the numbers and codes read, then the words left."""
+        return tuple(dict.fromkeys([*self.values(TEXT_PARAMETER), *self.words]))
 
-def read_query(text: str) -> Reading:
-    """Read a search box entry (English or Spanish, accents either way, typos)."""
-    words = tokens(text)
+
+def read_query(text: str, plans: Mapping[str, str] | None = None) -> Reading:
+    """Read a search box entry (English or Spanish, accents either way, typos); `plans` are the
+    live directory's plan names (code -> name), read as the `plan` filter when typed."""
+    words, found = _direct_finds(text)
+    plan_names = PlanNames(plans or {})
     phrases: list[Read] = []
     left: list[str] = []
+    kept: set[str] = set()  # initials: words even when they are filler
     table = consumer.terms()
     i = 0
     while i < len(words):
-        found = _phrase_at(words, i, table)
-        if found is not None:
-            size, read = found
+        if words[i].startswith(_MARK):
+            read = found[int(words[i][1:])]
+            if read.kind == "initial":
+                left.append(read.text)
+                kept.add(read.text)
+            else:
+                phrases.append(read)
+            i += 1
+            continue
+        plan = _plan_at(words, i, plan_names, table)
+        if plan is not None:
+            size, read = plan
+            phrases.append(read)
+            i += size
+            continue
+        found_term = _phrase_at(words, i, table)
+        if found_term is not None:
+            size, read = found_term
             phrases.append(read)
             i += size
             continue
@@ -125,8 +167,73 @@ def read_query(text: str) -> Reading:
     left, place = _city(left, bool(phrases))
     if place is not None and not _has(phrases, "near"):
         phrases.append(place)
-    left = [w for w in left if w not in FILLER]
+    left = [w for w in left if w not in FILLER or w in kept]
     return Reading(tuple(phrases), tuple(dict.fromkeys(left)))
+
+
+def _direct_finds(text: str) -> tuple[list[str], list[Read]]:
+    """The words of a text, with each phone number, plan provider ID and initial found in the
+    text as typed standing as a mark ("#0") for what it was read as."""
+    spans: list[tuple[int, int, Read]] = []
+    for start, end, digits in find_phones(text):
+        spans.append((start, end, _direct(text[start:end], "phone", digits)))
+    for start, end, word in find_provider_ids(text):
+        if not any(s < end and start < e for s, e, _ in spans):
+            spans.append((start, end, _direct(text[start:end], "provider_id", word)))
+    for match in _INITIAL.finditer(text):
+        bare_first_word = match[2] and not text[: match.start()].strip()  # "A doctor for ..."
+        if bare_first_word or any(s < match.end() and match.start() < e for s, e, _ in spans):
+            continue
+        letter = (match[1] or match[2]).lower()
+        spans.append((match.start(), match.end(), Read(letter, "initial", "", ())))
+    words: list[str] = []
+    found: list[Read] = []
+    at = 0
+    for start, end, read in sorted(spans, key=lambda span: span[0]):
+        words.extend(tokens(text[at:start]))
+        words.append(f"{_MARK}{len(found)}")
+        found.append(read)
+        at = end
+    words.extend(tokens(text[at:]))
+    return words, found
+
+
+def _direct(typed: str, kind: str, word: str) -> Read:
+    return Read(" ".join(tokens(typed)), kind, TEXT_PARAMETER, (word,))
+
+
+def _plan_at(
+    words: list[str], i: int, plan_names: PlanNames, table: dict
+) -> tuple[int, Read] | None:
+    """Plans named from position i: by two words or more ("golden poppy", "la care"), or by one
+    right before or after a line of business ("sunrise medi-cal"); a brand word alone may be a
+    name ("Dr. Golden")."""
+    if not plan_names.names:
+        return None
+    end = next((j for j in range(i, len(words)) if words[j].startswith(_MARK)), len(words))
+    size, codes = plan_names.longest_at(words[:end], i)
+    if not size:
+        return None
+    beside_line = _line_of_business_at(words, i + 1, table) or _after_line(words, i, table)
+    if size == 1 and not beside_line:
+        return None
+    text = " ".join(words[i : i + size])
+    names = tuple(plan_names.names[c] for c in codes)
+    return size, Read(text, "plan", "plan", codes, labels=names)
+
+
+def _line_of_business_at(words: list[str], i: int, table: dict) -> bool:
+    found = _phrase_at(words, i, table) if i < len(words) else None
+    return found is not None and found[1].kind == "line_of_business"
+
+
+def _after_line(words: list[str], i: int, table: dict) -> bool:
+    """True when the words just before position i are a line of business ("medi-cal sunrise")."""
+    for size in range(1, min(consumer.MAX_PHRASE_WORDS, i) + 1):
+        term = table.get(tuple(words[i - size : i]))
+        if term is not None and term.kind == "line_of_business":
+            return True
+    return False
 
 
 def _has(phrases: list[Read], parameter: str) -> bool:

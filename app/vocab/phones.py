@@ -43,3 +43,29 @@ def parse_phone(value: str) -> Phone:
         raise PhoneError("not a valid US area code and exchange")
     number = f"({national[:3]}) {national[3:6]}-{national[6:]}"
     return Phone(number, parsed.extension or None)
+
+
+# A US number as people type it: "(562) 555-0196", "562-555-0196", "562.555.0196", "5625550196",
+# "+1 562 555 0196", "1-562-555-0196". Not inside a longer run of digits or letters.
+_TYPED_PHONE = re.compile(
+    r"(?<![\w+])(?:\+?1[\s.-]*)?(?:\(\d{3}\)|\d{3})[\s.-]*\d{3}[\s.-]*\d{4}(?!\w)"
+)
+
+
+def phone_digits(value: str) -> str | None:
+    """The 10 digits of a US phone number (`5625550196`), or None when it is not one."""
+    try:
+        number = parse_phone(value).number
+    except PhoneError:
+        return None
+    return re.sub(r"\D", "", number)
+
+
+def find_phones(text: str) -> list[tuple[int, int, str]]:
+    """Phone numbers written in a text: (start, end, their 10 digits) for each."""
+    found = []
+    for match in _TYPED_PHONE.finditer(text):
+        digits = phone_digits(match[0])
+        if digits is not None:
+            found.append((match.start(), match.end(), digits))
+    return found

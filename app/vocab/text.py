@@ -52,9 +52,20 @@ def query_tokens(text: str) -> list[str]:
     return seen[:MAX_QUERY_TOKENS]
 
 
+def compact(text: str) -> str:
+    """A text's words run together: 'GP-91506-T' -> 'gp91506t', 'De la Cruz' -> 'delacruz'."""
+    return "".join(tokens(text))
+
+
+def has_digit(token: str) -> bool:
+    """Numbers and codes (phones, IDs, NPIs) are matched exactly: one digit off is another one."""
+    return any(c.isdigit() for c in token)
+
+
 def max_edits(token: str) -> int:
-    """Typos tolerated in a query word: none up to 2 letters, one up to 5, two beyond."""
-    if len(token) <= 2:
+    """Typos tolerated in a query word: none up to 2 letters, one up to 5, two beyond; none in a
+    word with a digit."""
+    if len(token) <= 2 or has_digit(token):
         return 0
     if len(token) <= 5:
         return 1

@@ -1,11 +1,13 @@
 """How a query was read, in the reader's language: a label for each phrase ("Pediatrics",
-"Speaks Spanish", "Dermatology: treats rash", "Near 90012"), for the API's `interpretation` and the
-page's removable chips."""
+"Speaks Spanish", "Dermatology: treats rash", "Near 90012", "Plan: BlueWave PPO", "Phone: (562)
+555-0196"), for the API's `interpretation` and the page's removable chips."""
 
 from flask_babel import gettext
 
 from app.search.reader import Read, Reading
 from app.vocab import languages
+from app.vocab.npi import is_valid_npi
+from app.vocab.phones import parse_phone
 from app.web import i18n, present
 from app.web.search_form import FIELD_NAMES
 
@@ -41,6 +43,15 @@ def label(phrase: Read) -> str:
         return gettext("Offers video visits")
     if phrase.kind == "line_of_business":
         return present.label(i18n.LINES_OF_BUSINESS, values[0])
+    if phrase.kind == "plan":
+        return gettext("Plan: %(plan)s", plan=", ".join(phrase.labels or values))
+    if phrase.kind == "phone":
+        number = parse_phone(values[0]).number
+        if phrase.text == values[0] and is_valid_npi(values[0]):  # ten digits, either one
+            return gettext("NPI or phone: %(number)s", number=values[0])
+        return gettext("Phone: %(number)s", number=number)
+    if phrase.kind == "provider_id":
+        return gettext("Plan provider ID: %(id)s", id=values[0].upper())
     place = phrase.text if phrase.text.isdigit() else phrase.text.title()
     return gettext("Near %(place)s", place=place)
 

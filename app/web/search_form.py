@@ -113,11 +113,14 @@ def read(args: MultiDict, locale: str) -> PageRequest:
     return PageRequest(kept, submitted, page_number if "cursor" in kept else 1, locale)
 
 
-def to_query(request: PageRequest, max_page_size: int) -> SearchQuery:
-    """The engine-neutral search; raises marshmallow's ValidationError naming bad fields."""
+def to_query(
+    request: PageRequest, max_page_size: int, plans: dict[str, str] | None = None
+) -> SearchQuery:
+    """The engine-neutral search; raises marshmallow's ValidationError naming bad fields. `plans`
+    are the directory's plan names, read when typed in the search box."""
     args = MultiDict(request.args)
     args["limit"] = str(min(PAGE_SIZE, max_page_size))
-    return load_search_args(args, max_page_size)
+    return load_search_args(args, max_page_size, plans)
 
 
 @dataclass

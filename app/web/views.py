@@ -79,7 +79,7 @@ def search():
     counts: dict = {}
     if req.has_criteria:
         try:
-            query = search_form.to_query(req, current_app.config["PD_MAX_PAGE_SIZE"])
+            query = search_form.to_query(req, current_app.config["PD_MAX_PAGE_SIZE"], plan_names)
         except ValidationError as exc:
             context["problems"] = search_form.problems(exc, req)
             status = 400
@@ -233,14 +233,16 @@ def _active_filters(req: search_form.PageRequest, plan_names: dict) -> list[tupl
 def provider(npi: str):
     if not NPI_PATTERN.match(npi):
         raise NotFound()
-    doc = get_engine().get(npi)
+    engine = get_engine()
+    doc = engine.get(npi)
     if doc is None:
         raise NotFound()
     req = search_form.read(request.args, i18n.current_locale())
     query = None
     if req.has_criteria:
         try:
-            query = search_form.to_query(req, current_app.config["PD_MAX_PAGE_SIZE"])
+            plans = engine.plan_names()
+            query = search_form.to_query(req, current_app.config["PD_MAX_PAGE_SIZE"], plans)
         except ValidationError:
             query = None  # a broken link back still shows the provider, without distances
     view = present_provider(doc)

@@ -38,15 +38,21 @@ def first_name_forms(first: str | None) -> list[str]:
     return [t for form in dict.fromkeys(found) for t in text.tokens(form)]
 
 
-def person_name_words(name: dict) -> list[str]:
-    """The words a person's name is found by besides its own: other forms of the first name,
-    compound names run together, and the initials of the first and middle names."""
-    words = first_name_forms(name["first"])
+def written_name_words(name: dict) -> list[str]:
+    """The name as written, however it is typed: compound names run together, and the initials
+    of the first and middle names."""
+    words: list[str] = []
     for part in (name["first"], name["middle"], name["last"]):
         words.extend(joined_forms(part))
     words.extend(initials(name["first"]))
     words.extend(initials(name["middle"]))
     return words
+
+
+def person_name_words(name: dict) -> list[str]:
+    """The words a person's name is found by besides its own: other forms of the first name
+    (Bob for Robert) and `written_name_words`."""
+    return [*first_name_forms(name["first"]), *written_name_words(name)]
 
 
 def direct_words(doc: dict) -> list[str]:
@@ -57,7 +63,11 @@ def direct_words(doc: dict) -> list[str]:
         digits = phone_digits(location["phone"]) if location.get("phone") else None
         if digits:
             words.append(digits)
-        words.extend(provider_id_word(plan["plan_provider_id"]) for plan in location["plans"])
+        words.extend(
+            provider_id_word(plan["plan_provider_id"])
+            for plan in location["plans"]
+            if plan.get("plan_provider_id")
+        )
     return [w for w in words if w]
 
 
@@ -90,10 +100,12 @@ def search_text(doc: dict) -> str:
 
 
 def name_text(doc: dict) -> str:
+    """The words of the name as written (ranked as the name: "Kim" is Christine Kim's name, and
+    only another form of Kimberly Anderson's, found through `search_text`)."""
     name = doc["name"]
     parts = (name["first"], name["middle"], name["last"], name["organization"])
     words = [t for p in parts if p for t in text.tokens(p)]
-    return " ".join(dict.fromkeys([*words, *person_name_words(name)]))
+    return " ".join(dict.fromkeys([*words, *written_name_words(name)]))
 
 
 def _new_provider(record: dict) -> dict:

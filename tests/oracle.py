@@ -102,8 +102,8 @@ def facets(docs: list[dict], q: SearchQuery) -> dict[str, dict[str, int]]:
 
 
 # The documented relevance score (README "Ranking"), restated: weights as the README gives them.
-EXACT_NAME, NAME_PREFIX, EXACT_TEXT, FUZZY = 8.0, 4.0, 2.0, 1.0
-PRIMARY_SPECIALTY, ACCEPTING, NEARNESS, DECAY_MILES = 3.0, 2.0, 4.0, 10.0
+EXACT_NAME, NAME_PREFIX, EXACT_TEXT, ONE_TYPO, FUZZY = 8.0, 4.0, 2.0, 1.5, 1.0
+PRIMARY_SPECIALTY, SPECIALIST, ACCEPTING, NEARNESS, DECAY_MILES = 3.0, 1.0, 2.0, 4.0, 10.0
 
 
 def relevance(doc: dict, indexes: list[int], q: SearchQuery) -> float:
@@ -118,10 +118,15 @@ def relevance(doc: dict, indexes: list[int], q: SearchQuery) -> float:
             score += NAME_PREFIX
         elif w in words:
             score += EXACT_TEXT
+        elif max_edits(w) == 2 and any(OSA.distance(w, t) <= 1 for t in words):
+            score += ONE_TYPO
         else:
             score += FUZZY
-    if q.specialties and doc["specialty_codes"][:1] and doc["specialty_codes"][0] in q.specialties:
+    primary = doc["specialty_codes"][0] if doc["specialty_codes"] else None
+    if q.specialties and primary in q.specialties:
         score += PRIMARY_SPECIALTY
+    if primary in q.preferred_specialties:
+        score += SPECIALIST
     if (q.plans or q.lines_of_business) and not q.accepting:
         plans = [p for i in indexes for p in doc["locations"][i]["plans"] if plan_matches(p, q)]
         if any(p["accepting"] == "accepting" for p in plans):

@@ -23,9 +23,9 @@ from tests.relevance.rules import HERE, parse_rule
 # What the code reaches on the bundled roster, rounded down to 0.01 (the goal is 0.95 for both
 # precision and nDCG, 0.9 for agreement). Raise them when the ranking improves; never lower the
 # judgments to meet them.
-FLOOR_PRECISION = {"embedded": 0.82, "elasticsearch": 0.83}
-FLOOR_NDCG = {"embedded": 0.82, "elasticsearch": 0.84}
-FLOOR_AGREEMENT = 0.97
+FLOOR_PRECISION = {"embedded": 0.97, "elasticsearch": 0.97}
+FLOOR_NDCG = {"embedded": 0.96, "elasticsearch": 0.96}
+FLOOR_AGREEMENT = 0.98
 WORST_SHOWN = 25
 
 

@@ -135,17 +135,22 @@ def test_es_text_query_allows_typos_by_word_length():
 
 def test_es_relevance_adds_specialty_accepting_and_nearness():
     query = SearchQuery(
-        specialties=("207RC0000X",),
+        specialties=("207RC0000X", "207R00000X"),
+        preferred_specialties=("207RC0000X",),
         lines_of_business=("medi-cal",),
         geo=GeoFilter(34.0, -118.0, 10.0),
         sort="relevance",
     )
-    primary, accepting, near = es_query.search_body(query)["query"]["bool"]["should"]
+    primary, specialist, accepting, near = es_query.search_body(query)["query"]["bool"]["should"]
     assert primary == {
         "constant_score": {
-            "filter": {"terms": {"primary_specialty": ["207RC0000X"]}},
+            "filter": {"terms": {"primary_specialty": ["207RC0000X", "207R00000X"]}},
             "boost": ranking.PRIMARY_SPECIALTY,
         }
+    }
+    assert specialist["constant_score"] == {
+        "filter": {"terms": {"primary_specialty": ["207RC0000X"]}},
+        "boost": ranking.SPECIALIST,
     }
     assert accepting["nested"]["score_mode"] == "max"
     keys = accepting["nested"]["query"]["constant_score"]["filter"]["bool"]["filter"][1]
@@ -156,3 +161,11 @@ def test_es_relevance_adds_specialty_accepting_and_nearness():
     # Another sort leaves the score out.
     by_name = es_query.search_body(replace(query, sort="name"))["query"]["bool"]
     assert "should" not in by_name
+
+
+def test_a_phrase_names_its_specialists_first():
+    # Back pain: physiatry, chiropractic, physical therapy, orthopedics; not family medicine.
+    back_pain = ("207Q00000X", "207R00000X", "111N00000X", "225100000X", "208100000X")
+    assert ranking.specialists_first(back_pain) == ("111N00000X", "225100000X", "208100000X")
+    # All primary care: the first one.
+    assert ranking.specialists_first(("207Q00000X", "363LF0000X")) == ("207Q00000X",)

@@ -3,7 +3,7 @@ write them."""
 
 import pytest
 
-from app.vocab import languages, nucc
+from app.vocab import languages, nucc, places
 from app.vocab.addresses import place_key, standard_street
 from app.vocab.phones import PhoneError, parse_phone
 from app.vocab.zips import parse_zip
@@ -257,3 +257,10 @@ def test_first_names_have_their_other_forms_both_ways(name, form):
     from app.vocab.names import other_forms
 
     assert form in other_forms(name)
+
+
+def test_zip_codes_listed_without_a_centre_are_not_placed_at_the_equator():
+    # 90085 is listed at 0,0 by the ZIP data; Los Angeles' centre must not be pulled south by it.
+    assert places.zip_place("90085") is None
+    la = places.city_place("los angeles", "CA")
+    assert 33.9 < la.lat < 34.2 and -118.5 < la.lon < -118.1

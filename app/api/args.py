@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.search import cursor
 from app.search.query import FACETS, SORTS, GeoFilter, SearchQuery
+from app.search.ranking import specialists_first
 from app.search.reader import Reading, read_query
 from app.vocab import languages, text
 from app.vocab.codes import (
@@ -143,6 +144,7 @@ class ProviderSearchArgs(Schema):
         words: tuple[str, ...] = ()
         npi = None
         reading = None
+        preferred: tuple[str, ...] = ()
         q = (data.get("q") or "").strip()
         # Ten digits are an NPI unless they can be a phone number, which is read (and the NPI is
         # also a word of its provider, so a number that is both finds either).
@@ -151,6 +153,8 @@ class ProviderSearchArgs(Schema):
         elif q and data["understand"]:
             reading = read_query(q, self.plans)
             words = reading.search_words[: text.MAX_QUERY_TOKENS]
+            if "specialty" not in data:
+                preferred = _specialists_read(reading)
             data = _with_reading(data, reading)
         elif q:
             words = tuple(text.query_tokens(q))
@@ -172,6 +176,7 @@ class ProviderSearchArgs(Schema):
             npi=npi,
             entity_types=tuple(data.get("type", ())),
             specialties=tuple(data.get("specialty", ())),
+            preferred_specialties=preferred,
             pcp=data.get("pcp"),
             # Asking for a macrolanguage (Chinese) finds its languages (Mandarin, Cantonese).
             languages=tuple(
@@ -197,6 +202,17 @@ class ProviderSearchArgs(Schema):
             facets=FACETS if data.get("facets", True) else (),
             reading=reading,
         )
+
+
+def _specialists_read(reading: Reading) -> tuple[str, ...]:
+    """The specialties each specialty phrase of the reading names first, once."""
+    found = (
+        code
+        for phrase in reading.phrases
+        if phrase.parameter == "specialty"
+        for code in specialists_first(phrase.values)
+    )
+    return tuple(dict.fromkeys(found))
 
 
 def _with_reading(data: dict, reading: Reading) -> dict:

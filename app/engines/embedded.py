@@ -92,7 +92,8 @@ PLAN_FACETS = {
 NEARNESS_SQL = "(l.x * :ux + l.y * :uy + l.z * :uz)"
 
 # One text word's part of the relevance score (app/search/ranking.py), added to every provider
-# the words found: the best of an exact name word, a name prefix, an exact word, else a fuzzy one.
+# the words found: the best of an exact name word, a name prefix, an exact word, a word one typo
+# away (for words allowed two), else a fuzzy one.
 WORD_SCORE_SQL = """
 UPDATE temp.t SET score = score + CASE
   WHEN pid IN (SELECT rowid FROM provider_text WHERE provider_text MATCH :exact_name)
@@ -100,16 +101,25 @@ UPDATE temp.t SET score = score + CASE
   WHEN pid IN (SELECT rowid FROM provider_text WHERE provider_text MATCH :name_prefix)
     THEN :w_prefix
   WHEN pid IN (SELECT rowid FROM provider_text WHERE provider_text MATCH :exact_text)
-    THEN :w_exact_text
+    THEN :w_exact_text{one_typo}
   ELSE :w_fuzzy END
 """
+ONE_TYPO_SQL = """
+  WHEN pid IN (SELECT rowid FROM provider_text WHERE provider_text MATCH :one_typo)
+    THEN :w_one_typo"""
 
 
-def _word_score_params(word: str) -> dict:
-    """FTS5 expressions for one query word (letters and digits only, so quoting is enough)."""
+def _any_of(terms) -> str:
+    """An FTS5 expression matching any of these words (letters and digits only: quoting is
+    enough)."""
+    return "(" + " OR ".join(f'"{t}"' for t in sorted(terms)) + ")"
+
+
+def _word_score(word: str, one_typo: list[str]) -> tuple[str, dict]:
+    """The statement adding one query word's part of the score, and its parameters."""
     exact_name = f'name : "{word}"'
     prefixed = len(word) >= ranking.MIN_PREFIX_LETTERS
-    return {
+    params = {
         "exact_name": exact_name,
         "name_prefix": f'name : "{word}" *' if prefixed else exact_name,
         "exact_text": f'"{word}"',
@@ -118,6 +128,10 @@ def _word_score_params(word: str) -> dict:
         "w_exact_text": ranking.EXACT_TEXT,
         "w_fuzzy": ranking.FUZZY,
     }
+    if not one_typo:
+        return WORD_SCORE_SQL.format(one_typo=""), params
+    params.update(one_typo=_any_of(one_typo), w_one_typo=ranking.ONE_TYPO)
+    return WORD_SCORE_SQL.format(one_typo=ONE_TYPO_SQL), params
 
 
 def _placeholders(prefix: str, values, params: dict) -> str:
@@ -417,9 +431,10 @@ class EmbeddedEngine(Engine):
         snap = self._snapshot()
         db = snap.db
         params: dict = {}
-        fts = self._fts_expression(snap, query.text) if query.text else None
-        if query.text and fts is None:
+        matches = self._word_matches(snap, query.text) if query.text else None
+        if query.text and matches is None:
             return SearchResult(total=0, hits=[], facets={f: {} for f in query.facets})
+        fts = " AND ".join(_any_of(found) for found in matches) if matches else None
         try:
             self._drop_temp(db)
             if fts is not None:
@@ -430,8 +445,11 @@ class EmbeddedEngine(Engine):
                     " WHERE provider_text MATCH ?",
                     (fts,),
                 )
-                for word in query.text:
-                    db.execute(WORD_SCORE_SQL, _word_score_params(word))
+                for word, found in zip(query.text, matches, strict=True):
+                    one_typo = [t for t, edits in found.items() if edits == 1]
+                    if max_edits(word) < 2:
+                        one_typo = []  # one typo is already the most the word may carry
+                    db.execute(*_word_score(word, one_typo))
             text_rows = 0
             if fts is not None:
                 (text_rows,) = db.execute("SELECT COUNT(*) FROM temp.t").fetchone()
@@ -459,23 +477,25 @@ class EmbeddedEngine(Engine):
 
     # -- query building ----------------------------------------------------------------------
     @staticmethod
-    def _fts_expression(snap: _Snapshot, words: tuple[str, ...]) -> str | None:
-        groups = []
+    def _word_matches(snap: _Snapshot, words: tuple[str, ...]) -> list[dict[str, int]] | None:
+        """For each word, the directory's words it matches with how many edits; None when a word
+        matches none (then nobody is found)."""
+        found = []
         for word in words:
             edits = max_edits(word)
             if edits == 0:
-                candidates = [word] if snap.vocabulary and word in snap.known_words else []
+                near = {word: 0} if snap.vocabulary and word in snap.known_words else {}
             else:
-                candidates = [
-                    term
-                    for term, _score, _i in process.extract(
+                near = {
+                    term: int(distance)
+                    for term, distance, _i in process.extract(
                         word, snap.vocabulary, scorer=OSA.distance, score_cutoff=edits, limit=None
                     )
-                ]
-            if not candidates:
+                }
+            if not near:
                 return None
-            groups.append("(" + " OR ".join(f'"{c}"' for c in sorted(candidates)) + ")")
-        return " AND ".join(groups)
+            found.append(near)
+        return found
 
     @staticmethod
     def _matched_sql(query: SearchQuery, fts: str | None, text_rows: int, params: dict) -> str:
@@ -611,6 +631,14 @@ class EmbeddedEngine(Engine):
                 "(CASE WHEN EXISTS (SELECT 1 FROM provider_terms pt WHERE pt.provider_id = p.id"
                 f" AND pt.field = 'primary_specialty' AND pt.value IN ({marks}))"
                 " THEN :w_primary ELSE 0.0 END)"
+            )
+        if query.preferred_specialties:
+            marks = _placeholders("rp", query.preferred_specialties, params)
+            params["w_specialist"] = ranking.SPECIALIST
+            parts.append(
+                "(CASE WHEN EXISTS (SELECT 1 FROM provider_terms pt WHERE pt.provider_id = p.id"
+                f" AND pt.field = 'primary_specialty' AND pt.value IN ({marks}))"
+                " THEN :w_specialist ELSE 0.0 END)"
             )
         if (query.plans or query.lines_of_business) and not query.accepting:
             keys = plan_filter_keys(replace(query, accepting=("accepting",)))

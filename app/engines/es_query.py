@@ -57,6 +57,9 @@ def word_query(word: str) -> dict:
         _constant({"term": {NAME_FIELD: word}}, ranking.EXACT_NAME - ranking.FUZZY),
         _constant({"term": {TEXT_FIELD: word}}, ranking.EXACT_TEXT - ranking.FUZZY),
     ]
+    if edits == 2:
+        one_typo = {"fuzzy": {TEXT_FIELD: {**found["fuzzy"][TEXT_FIELD], "fuzziness": 1}}}
+        closer.append(_constant(one_typo, ranking.ONE_TYPO - ranking.FUZZY))
     if len(word) >= ranking.MIN_PREFIX_LETTERS:
         closer.append(
             _constant({"prefix": {NAME_FIELD: word}}, ranking.NAME_PREFIX - ranking.FUZZY)
@@ -80,6 +83,10 @@ def ranking_queries(query: SearchQuery) -> list[dict]:
     if query.specialties:
         should.append(
             _constant(_terms("primary_specialty", query.specialties), ranking.PRIMARY_SPECIALTY)
+        )
+    if query.preferred_specialties:
+        should.append(
+            _constant(_terms("primary_specialty", query.preferred_specialties), ranking.SPECIALIST)
         )
     if (query.plans or query.lines_of_business) and not query.accepting:
         accepting = replace(query, accepting=("accepting",))

@@ -35,6 +35,8 @@ class SearchQuery:
     # provider level
     entity_types: tuple[str, ...] = ()
     specialties: tuple[str, ...] = ()
+    # Ranking only: among `specialties`, those the words named first (app/search/ranking.py).
+    preferred_specialties: tuple[str, ...] = ()
     pcp: bool | None = None
     languages: tuple[str, ...] = ()
     genders: tuple[str, ...] = ()

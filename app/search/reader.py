@@ -74,6 +74,26 @@ FILLER = QUERY_STOPWORDS | frozenset(
         "to",
     }
 )
+# Words of a sentence around what was read ("my son HAS asthma", "heart doctor that TAKES
+# medi-cal", "busco pediatra que ACEPTE medi-cal"): dropped once something was read, kept as
+# text otherwise, since alone they may be names (Son, Hope, Long).
+SENTENCE_WORDS = frozenset(
+    {
+        "am", "is", "are", "was", "be", "been", "can", "could", "would", "will", "should", "do",
+        "does", "did", "get", "got", "has", "have", "had", "having", "takes", "take", "taking",
+        "accepts", "accept", "who's", "whos", "looking", "look", "want", "wants", "wanted",
+        "needs", "needed", "where", "what", "which", "how", "whom", "please", "help", "someone",
+        "somebody", "good", "best", "great", "top", "nearby", "local", "area", "open", "now",
+        "today", "son", "daughter", "child", "kid", "mom", "mother", "dad", "father", "wife",
+        "husband", "grandmother", "grandfather", "parents", "im", "it", "this", "about", "from",
+        "on", "by", "also", "all", "any", "some", "see", "visit", "appointment", "new", "one",
+        "acepte", "acepta", "aceptan", "tenga", "tiene", "tienen", "tengo", "quiero", "busca",
+        "buscando", "donde", "hay", "bueno", "buena", "mejor", "hijo", "hija", "hijos", "hijas",
+        "nino", "nina", "mama", "papa", "esposo", "esposa", "mis", "por", "favor", "ayuda",
+        "alguien", "es", "esta", "estoy", "soy", "necesita", "puede", "pueda", "cita",
+        "al", "lo", "su", "sus", "mas", "cerca",
+    }
+)  # fmt: skip
 CITY_STATE = "CA"
 MAX_CITY_WORDS = 3
 # What is read but still matched as text (a phone number, a plan provider ID) names this parameter.
@@ -168,6 +188,14 @@ def read_query(text: str, plans: Mapping[str, str] | None = None) -> Reading:
     if place is not None and not _has(phrases, "near"):
         phrases.append(place)
     left = [w for w in left if w not in FILLER or w in kept]
+    if phrases:
+        left = [w for w in left if w not in SENTENCE_WORDS or w in kept]
+    if left:
+        # Beside a name, a kind of place is part of that name: "Magnolia Health Center" is an
+        # office, not every clinic; "Clinica Medica Familiar" a clinic's name.
+        kinds = [p for p in phrases if p.kind == "type"]
+        phrases = [p for p in phrases if p.kind != "type"]
+        left.extend(w for p in kinds for w in p.text.split())
     return Reading(tuple(phrases), tuple(dict.fromkeys(left)))
 
 
@@ -249,13 +277,14 @@ def _phrase_at(words: list[str], i: int, table: dict) -> tuple[int, Read] | None
     word = words[i]
     limit = typo_limit(word)
     if limit and not word.isdigit():
+        # Both words must be long enough for the typo: "medical" is not a misspelt "medica".
         match = process.extractOne(
             word,
-            [w for w in consumer.single_words() if w[:1] == word[:1]],
+            [w for w in consumer.single_words() if w[:1] == word[:1] and typo_limit(w)],
             scorer=OSA.distance,
             score_cutoff=limit,
         )
-        if match is not None:
+        if match is not None and match[1] <= typo_limit(match[0]):
             return 1, _from_term(word, table[(match[0],)], phrase=match[0])
     return None
 

@@ -34,7 +34,8 @@ def _zips() -> dict[str, ZipPlace]:
             lon=float(place["long"]),
         )
         for place in zipcodes.list_all()
-        if place["lat"] and place["long"]
+        # Some ZIPs (PO boxes, unique ZIPs) are listed at "0","0": no centre, not the equator.
+        if place["lat"] and place["long"] and float(place["lat"]) and float(place["long"])
     }
 
 

@@ -11,116 +11,41 @@ from marshmallow import (
 )
 from werkzeug.datastructures import MultiDict
 
-from app.search import cursor
+from app.search import cursor, filters
+from app.search.arguments import Multi, one_of
 from app.search.query import FACETS, SORTS, GeoFilter, SearchQuery
 from app.search.ranking import specialists_first
 from app.search.reader import Reading, read_query
-from app.vocab import languages, text
-from app.vocab.codes import (
-    ACCEPTING,
-    ACCEPTING_ALIASES,
-    ACCESSIBILITY,
-    ENTITY_TYPES,
-    LINES_OF_BUSINESS,
-    PLAN_CODE,
-)
+from app.vocab import text
 from app.vocab.npi import NPI_PATTERN
-from app.vocab.nucc import specialties
 from app.vocab.phones import phone_digits
 from app.vocab.places import parse_near
-from app.vocab.zips import ZIP5
 
-# Search parameters a query can be read into.
-READ_PARAMETERS = (
-    "specialty",
-    "language",
-    "gender",
-    "type",
-    "pcp",
-    "accepting_new_patients",
-    "telehealth",
-    "line_of_business",
-    "plan",
-    "near",
-)
+READ_PARAMETERS = filters.READ_PARAMETERS
 MAX_QUERY_LENGTH = 200
-MAX_VALUES = 20
 MAX_RADIUS_MILES = 100.0
 DEFAULT_RADIUS_MILES = 10.0
 
 
-class Multi(fields.List):
-    """A list parameter given repeated (`language=es&language=zh`) or comma-separated."""
+class SearchArgs(Schema):
+    """The arguments that are not filters; the filters come from `app.search.filters`."""
 
-    def __init__(self, inner: fields.Field, **kwargs):
-        super().__init__(inner, validate=validate.Length(max=MAX_VALUES), **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        parts = [p.strip() for v in value for p in str(v).split(",") if p.strip()]
-        return list(dict.fromkeys(super()._deserialize(parts, attr, data, **kwargs)))
-
-
-class Language(fields.String):
-    def _deserialize(self, value, attr, data, **kwargs):
-        tag = languages.to_tag(super()._deserialize(value, attr, data, **kwargs))
-        if tag is None:
-            raise ValidationError(
-                f"unknown language {value!r}; use a language tag (es, yue, ase) or a name"
-            )
-        return tag
-
-
-class Accepting(fields.String):
-    ALIASES = {**ACCEPTING_ALIASES, "true": "accepting", "false": "not_accepting"}
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        raw = super()._deserialize(value, attr, data, **kwargs).lower()
-        code = self.ALIASES.get(raw, raw)
-        if code not in ACCEPTING:
-            raise ValidationError(f"expected one of {', '.join(ACCEPTING)}")
-        return code
-
-
-def _one_of(choices) -> validate.OneOf:
-    return validate.OneOf(choices, error="expected one of {choices}")
-
-
-class ProviderSearchArgs(Schema):
     class Meta:
         unknown = RAISE
 
     q = fields.String(validate=validate.Length(max=MAX_QUERY_LENGTH))
-    type = Multi(fields.String(validate=_one_of(ENTITY_TYPES)))
-    specialty = Multi(
-        fields.String(
-            validate=validate.OneOf(sorted(specialties()), error="unknown NUCC taxonomy code")
-        )
-    )
-    pcp = fields.Boolean()
-    language = Multi(Language())
-    gender = Multi(fields.String(validate=_one_of(("female", "male", "nonbinary"))))
-    age = fields.Integer(validate=validate.Range(0, 120), strict=False)
-    group = Multi(fields.String(validate=validate.Length(1, 200)))
-    network = Multi(fields.String(validate=validate.Length(1, 200)))
-    hospital = Multi(fields.String(validate=validate.Length(1, 200)))
+    network = Multi(fields.String(validate=validate.Length(1, 200)))  # another name for group
     near = fields.String(validate=validate.Length(max=60))
     radius = fields.Float(
         validate=validate.Range(0, MAX_RADIUS_MILES, min_inclusive=False),
         allow_nan=False,
     )
-    telehealth = fields.Boolean()
-    city = Multi(fields.String(validate=validate.Length(1, 80)))
-    zip = Multi(fields.String(validate=validate.Regexp(ZIP5, error="a 5-digit ZIP code")))
-    accessibility = Multi(fields.String(validate=_one_of(ACCESSIBILITY)))
-    plan = Multi(fields.String(validate=validate.Regexp(PLAN_CODE, error="not a plan code")))
-    line_of_business = Multi(fields.String(validate=_one_of(LINES_OF_BUSINESS)))
-    accepting_new_patients = Multi(Accepting())
-    sort = fields.String(validate=_one_of(SORTS))
+    sort = fields.String(validate=one_of(SORTS))
     limit = fields.Integer(load_default=10, strict=False)
     cursor = fields.String(validate=validate.Length(max=500))
     facets = fields.Boolean(load_default=True)
     understand = fields.Boolean(load_default=True)
-    lang = fields.String(validate=_one_of(("en", "es")))
+    lang = fields.String(validate=one_of(("en", "es")))
 
     def __init__(self, max_page_size: int = 50, plans: dict[str, str] | None = None, **kwargs):
         super().__init__(**kwargs)
@@ -171,31 +96,19 @@ class ProviderSearchArgs(Schema):
                 after = cursor.decode(data["cursor"], sort)
             except cursor.BadCursor as exc:
                 raise ValidationError(str(exc), "cursor") from exc
+        if data.get("network"):
+            data = {**data, "group": [*data.get("group", ()), *data["network"]]}
+        chosen = {
+            f.attribute: f.parse(data[f.parameter])
+            for f in filters.FILTERS
+            if data.get(f.parameter) is not None
+        }
         return SearchQuery(
+            **chosen,
             text=words,
             npi=npi,
-            entity_types=tuple(data.get("type", ())),
-            specialties=tuple(data.get("specialty", ())),
             preferred_specialties=preferred,
-            pcp=data.get("pcp"),
-            # Asking for a macrolanguage (Chinese) finds its languages (Mandarin, Cantonese).
-            languages=tuple(
-                dict.fromkeys(
-                    t for tag in data.get("language", ()) for t in languages.matching_tags(tag)
-                )
-            ),
-            genders=tuple(data.get("gender", ())),
-            age=data.get("age"),
-            groups=tuple(dict.fromkeys([*data.get("group", ()), *data.get("network", ())])),
-            hospitals=tuple(data.get("hospital", ())),
             geo=geo,
-            telehealth=data.get("telehealth"),
-            cities=tuple(data.get("city", ())),
-            zips=tuple(data.get("zip", ())),
-            accessibility=tuple(data.get("accessibility", ())),
-            plans=tuple(data.get("plan", ())),
-            lines_of_business=tuple(data.get("line_of_business", ())),
-            accepting=tuple(data.get("accepting_new_patients", ())),
             sort=sort,
             limit=data.get("limit", 10),
             after=after,
@@ -229,6 +142,15 @@ def _with_reading(data: dict, reading: Reading) -> dict:
         else:
             merged[parameter] = list(values)
     return merged
+
+
+# GET /v1/providers' arguments: the filters (each declared once in app/search/filters.py) and the
+# rest.
+ProviderSearchArgs = type(
+    "ProviderSearchArgs",
+    (SearchArgs,),
+    {f.parameter: f.argument() for f in filters.FILTERS},
+)
 
 
 def load_search_args(

@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 
-from app.search import ranking
+from app.search import filters, ranking
 from app.search.query import SearchQuery, plan_filter_keys
 from app.vocab.text import max_edits
 
@@ -14,15 +14,12 @@ INNER_HITS_SIZE = 100
 FACET_SIZE = 1000
 SOURCE_EXCLUDES = ["search_text", "name_text", "locations.geo", "locations.plan_keys"]
 
-PROVIDER_FACET_FIELDS = {
-    "specialty": "specialty_codes",
-    "language": "languages",
-    "gender": "gender",
+PROVIDER_FACET_FIELDS = {f.parameter: f.field for f in filters.at(filters.PROVIDER) if f.facet}
+LOCATION_FACET_FIELDS = {
+    f.parameter: f"locations.{f.field}" for f in filters.at(filters.LOCATION) if f.facet
 }
 PLAN_FACET_FIELDS = {
-    "plan": "locations.plans.plan",
-    "line_of_business": "locations.plans.line_of_business",
-    "accepting_new_patients": "locations.plans.accepting",
+    f.parameter: f"locations.plans.{f.field}" for f in filters.at(filters.PLAN) if f.facet
 }
 
 
@@ -129,35 +126,42 @@ def ranking_queries(query: SearchQuery) -> list[dict]:
     return should
 
 
+def _condition(flt: filters.Filter, value, path: str = "") -> list[dict]:
+    """One declared filter as Elasticsearch conditions, by its kind."""
+    field = path + flt.field
+    if flt.kind == filters.ANY_OF:
+        return [_terms(field, value)]
+    if flt.kind == filters.ALL_OF:
+        return [{"term": {field: one}} for one in value]
+    if flt.kind == filters.FLAG:
+        return [{"term": {field: value}}]
+    if flt.kind == filters.AGE:
+        return [
+            {"range": {f"{path}age_min": {"lte": value}}},
+            {"range": {f"{path}age_max": {"gte": value}}},
+        ]
+    raise ValueError(f"no translation for filter kind {flt.kind}")
+
+
+def _conditions(query: SearchQuery, grain: str, path: str = "") -> list[dict]:
+    return [
+        condition
+        for flt in filters.at(grain)
+        if filters.is_set(query, flt)
+        for condition in _condition(flt, filters.values(query, flt), path)
+    ]
+
+
 def provider_filters(query: SearchQuery) -> list[dict]:
-    filters: list[dict] = []
-    if query.npi:
-        filters.append({"term": {"npi": query.npi}})
-    if query.entity_types:
-        filters.append(_terms("entity_type", query.entity_types))
-    if query.specialties:
-        filters.append(_terms("specialty_codes", query.specialties))
-    if query.pcp is not None:
-        filters.append({"term": {"pcp": query.pcp}})
-    if query.languages:
-        filters.append(_terms("languages", query.languages))
-    if query.genders:
-        filters.append(_terms("gender", query.genders))
-    if query.age is not None:
-        filters.append({"range": {"age_min": {"lte": query.age}}})
-        filters.append({"range": {"age_max": {"gte": query.age}}})
-    if query.groups:
-        filters.append(_terms("medical_group", query.groups))
-    if query.hospitals:
-        filters.append(_terms("hospital_affiliations", query.hospitals))
-    return filters
+    found = [{"term": {"npi": query.npi}}] if query.npi else []
+    return found + _conditions(query, filters.PROVIDER)
 
 
 def location_filter(query: SearchQuery) -> dict:
     """The conditions one location must meet (inside the `locations` nested context)."""
-    filters: list[dict] = []
+    found: list[dict] = []
     if query.geo:
-        filters.append(
+        found.append(
             {
                 "geo_distance": {
                     "distance": f"{query.geo.radius_miles}mi",
@@ -167,28 +171,15 @@ def location_filter(query: SearchQuery) -> dict:
             }
         )
     if query.has_plan_filter:
-        filters.append(_terms("locations.plan_keys", plan_filter_keys(query)))
-    if query.telehealth is not None:
-        filters.append({"term": {"locations.telehealth": query.telehealth}})
-    if query.cities:
-        filters.append(_terms("locations.city", query.cities))
-    if query.zips:
-        filters.append(_terms("locations.zip", query.zips))
-    for code in query.accessibility:
-        filters.append({"term": {"locations.accessibility": code}})
-    return {"bool": {"filter": filters}}
+        # Every plan condition on one and the same plan, as one exact key (see plan_keys).
+        found.append(_terms("locations.plan_keys", plan_filter_keys(query)))
+    found.extend(_conditions(query, filters.LOCATION, "locations."))
+    return {"bool": {"filter": found}}
 
 
 def plan_filter(query: SearchQuery) -> dict:
     """The conditions one plan entry must meet (inside `locations.plans`)."""
-    filters = []
-    if query.plans:
-        filters.append(_terms("locations.plans.plan", query.plans))
-    if query.lines_of_business:
-        filters.append(_terms("locations.plans.line_of_business", query.lines_of_business))
-    if query.accepting:
-        filters.append(_terms("locations.plans.accepting", query.accepting))
-    return {"bool": {"filter": filters}}
+    return {"bool": {"filter": _conditions(query, filters.PLAN, "locations.plans.")}}
 
 
 def sort_clause(query: SearchQuery) -> list:
@@ -217,7 +208,7 @@ def aggregations(query: SearchQuery) -> dict:
     for name in query.facets:
         if name in PROVIDER_FACET_FIELDS:
             aggs[name] = {"terms": {"field": PROVIDER_FACET_FIELDS[name], "size": FACET_SIZE}}
-        elif name == "city":
+        elif name in LOCATION_FACET_FIELDS:
             aggs[name] = {
                 "nested": {"path": "locations"},
                 "aggs": {
@@ -225,7 +216,10 @@ def aggregations(query: SearchQuery) -> dict:
                         "filter": location_filter(query),
                         "aggs": {
                             "values": {
-                                "terms": {"field": "locations.city", "size": FACET_SIZE},
+                                "terms": {
+                                    "field": LOCATION_FACET_FIELDS[name],
+                                    "size": FACET_SIZE,
+                                },
                                 "aggs": per_provider,
                             }
                         },
@@ -307,7 +301,7 @@ def parse_facets(query: SearchQuery, aggs: dict) -> dict[str, dict[str, int]]:
         if name in PROVIDER_FACET_FIELDS:
             buckets = agg["buckets"]
             facets[name] = {b["key"]: b["doc_count"] for b in buckets}
-        elif name == "city":
+        elif name in LOCATION_FACET_FIELDS:
             buckets = agg["matching"]["values"]["buckets"]
             facets[name] = {b["key"]: b["providers"]["doc_count"] for b in buckets}
         else:

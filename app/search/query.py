@@ -3,20 +3,15 @@
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from app.search import filters
 from app.search.reader import Reading
 
 SORTS = ("distance", "relevance", "name")
-FACETS = (
-    "specialty",
-    "language",
-    "gender",
-    "plan",
-    "line_of_business",
-    "accepting_new_patients",
-    "city",
-)
-# Dimensions of one plan entry at a location, in the order their keys are written.
+FACETS = tuple(f.parameter for f in filters.FILTERS if f.facet)
+# Dimensions of one plan entry at a location (the plan filters' fields), each with the short name
+# its keys are written with, in the order they are written.
 PLAN_DIMENSIONS = (("p", "plan"), ("l", "line_of_business"), ("a", "accepting"))
+_PLAN_FILTERS = {f.field: f for f in filters.at(filters.PLAN)}
 
 
 @dataclass(frozen=True)
@@ -62,21 +57,15 @@ class SearchQuery:
 
     @property
     def has_plan_filter(self) -> bool:
-        return bool(self.plans or self.lines_of_business or self.accepting)
+        return any(filters.is_set(self, f) for f in filters.at(filters.PLAN))
 
     @property
     def has_location_filter(self) -> bool:
-        return bool(
-            self.geo
-            or self.telehealth is not None
-            or self.cities
-            or self.zips
-            or self.accessibility
-            or self.has_plan_filter
-        )
+        located = any(filters.is_set(self, f) for f in filters.at(filters.LOCATION))
+        return bool(self.geo or located or self.has_plan_filter)
 
     def plan_values(self) -> dict[str, tuple[str, ...]]:
-        return {"p": self.plans, "l": self.lines_of_business, "a": self.accepting}
+        return {short: filters.values(self, _PLAN_FILTERS[name]) for short, name in PLAN_DIMENSIONS}
 
 
 def plan_keys(plan: dict) -> list[str]:
@@ -105,8 +94,8 @@ def plan_filter_keys(query: SearchQuery) -> list[str]:
 
 def plan_matches(plan: dict, query: SearchQuery) -> bool:
     """True when one plan entry satisfies the plan-level filters."""
-    return (
-        (not query.plans or plan["plan"] in query.plans)
-        and (not query.lines_of_business or plan["line_of_business"] in query.lines_of_business)
-        and (not query.accepting or plan["accepting"] in query.accepting)
+    return all(
+        plan[f.field] in filters.values(query, f)
+        for f in filters.at(filters.PLAN)
+        if filters.is_set(query, f)
     )

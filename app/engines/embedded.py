@@ -2,17 +2,16 @@
 
 import contextlib
 import json
-import math
 import os
 import sqlite3
 import threading
 from collections.abc import Iterable
-from dataclasses import replace
 from pathlib import Path
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from app.engines import embedded_sql as sql
 from app.engines.base import (
     Engine,
     EngineUnavailable,
@@ -23,9 +22,9 @@ from app.engines.base import (
     new_generation_name,
     plan_names_of,
 )
-from app.search import ranking
-from app.search.geo import EARTH_RADIUS_MILES, bounding_box, unit_vector
-from app.search.query import SearchQuery, plan_filter_keys, plan_keys
+from app.search import filters
+from app.search.geo import unit_vector
+from app.search.query import SearchQuery, plan_keys
 from app.vocab.text import has_digit, max_edits
 
 LIVE_NAME = "directory.sqlite3"
@@ -70,77 +69,8 @@ CREATE INDEX provider_terms_lookup ON provider_terms(field, value, provider_id);
 CREATE INDEX locations_provider ON locations(provider_id);
 CREATE INDEX location_terms_lookup ON location_terms(field, value, location_id);
 """
-PROVIDER_TERM_FIELDS = {
-    "specialty": "specialty_codes",
-    "language": "languages",
-    "hospital": "hospital_affiliations",
-}
-# Public facet name -> how to count it (see _facets).
-PROVIDER_TERM_FACETS = {"specialty": "specialty", "language": "language"}
 MMAP_BYTES = 1 << 30
 CACHE_KIB = 64 * 1024
-# With a geographic filter, text matches drive the search only when there are fewer than this.
-TEXT_DRIVES_BELOW = 5000
-PLAN_FACETS = {
-    "plan": "plan",
-    "line_of_business": "line_of_business",
-    "accepting_new_patients": "accepting",
-}
-
-# Nearness as the dot product of unit vectors: cos(angle between the points). Within the radius
-# means cos(angle) >= cos(radius / R); nearer means larger: three products instead of trig calls.
-NEARNESS_SQL = "(l.x * :ux + l.y * :uy + l.z * :uz)"
-
-# One text word's part of the relevance score (app/search/ranking.py), added to every provider
-# the words found: the best of an exact name word, a name prefix, an exact word, a word one typo
-# away (for words allowed two), else a fuzzy one.
-WORD_SCORE_SQL = """
-UPDATE temp.t SET score = score + CASE
-  WHEN pid IN (SELECT rowid FROM provider_text WHERE provider_text MATCH :exact_name)
-    THEN :w_exact_name
-  WHEN pid IN (SELECT rowid FROM provider_text WHERE provider_text MATCH :name_prefix)
-    THEN :w_prefix
-  WHEN pid IN (SELECT rowid FROM provider_text WHERE provider_text MATCH :exact_text)
-    THEN :w_exact_text{one_typo}
-  ELSE :w_fuzzy END
-"""
-ONE_TYPO_SQL = """
-  WHEN pid IN (SELECT rowid FROM provider_text WHERE provider_text MATCH :one_typo)
-    THEN :w_one_typo"""
-
-
-def _any_of(terms) -> str:
-    """An FTS5 expression matching any of these words (letters and digits only: quoting is
-    enough)."""
-    return "(" + " OR ".join(f'"{t}"' for t in sorted(terms)) + ")"
-
-
-def _word_score(word: str, one_typo: list[str]) -> tuple[str, dict]:
-    """The statement adding one query word's part of the score, and its parameters."""
-    exact_name = f'name : "{word}"'
-    prefixed = len(word) >= ranking.MIN_PREFIX_LETTERS
-    params = {
-        "exact_name": exact_name,
-        "name_prefix": f'name : "{word}" *' if prefixed else exact_name,
-        "exact_text": f'"{word}"',
-        "w_exact_name": ranking.EXACT_NAME,
-        "w_prefix": ranking.NAME_PREFIX,
-        "w_exact_text": ranking.EXACT_TEXT,
-        "w_fuzzy": ranking.FUZZY,
-    }
-    if not one_typo:
-        return WORD_SCORE_SQL.format(one_typo=""), params
-    params.update(one_typo=_any_of(one_typo), w_one_typo=ranking.ONE_TYPO)
-    return WORD_SCORE_SQL.format(one_typo=ONE_TYPO_SQL), params
-
-
-def _placeholders(prefix: str, values, params: dict) -> str:
-    names = []
-    for i, value in enumerate(values):
-        key = f"{prefix}{i}"
-        params[key] = value
-        names.append(f":{key}")
-    return ", ".join(names)
 
 
 def _insert_document(db: sqlite3.Connection, doc: dict) -> None:
@@ -167,14 +97,14 @@ def _insert_document(db: sqlite3.Connection, doc: dict) -> None:
         "INSERT INTO provider_terms VALUES (?,?,?)",
         [
             (pid, name, value)
-            for name, source in PROVIDER_TERM_FIELDS.items()
+            for source, name in sql.PROVIDER_TERMS.items()
             for value in doc[source]
         ],
     )
     if doc.get("primary_specialty"):
         db.execute(
             "INSERT INTO provider_terms VALUES (?,?,?)",
-            (pid, "primary_specialty", doc["primary_specialty"]),
+            (pid, sql.PRIMARY_SPECIALTY_TERM, doc["primary_specialty"]),
         )
     db.execute(
         "INSERT INTO provider_text(rowid, name, words) VALUES (?, ?, ?)",
@@ -201,9 +131,10 @@ def _insert_document(db: sqlite3.Connection, doc: dict) -> None:
             "INSERT INTO location_geo VALUES (?,?,?,?,?)",
             (lid, loc["lat"], loc["lat"], loc["lon"], loc["lon"]),
         )
-        terms = [(lid, "access", a) for a in loc["accessibility"]]
+        access = sql.LOCATION_TERMS["accessibility"]
+        terms = [(lid, access, a) for a in loc["accessibility"]]
         keys = dict.fromkeys(k for plan in loc["plans"] for k in plan_keys(plan))
-        terms.extend((lid, "plan_key", k) for k in keys)
+        terms.extend((lid, sql.PLAN_KEY_TERM, k) for k in keys)
         db.executemany("INSERT INTO location_terms VALUES (?,?,?)", terms)
         db.executemany(
             "INSERT INTO location_plans VALUES (?,?,?,?,?)",
@@ -430,38 +361,25 @@ class EmbeddedEngine(Engine):
     def search(self, query: SearchQuery) -> SearchResult:
         snap = self._snapshot()
         db = snap.db
-        params: dict = {}
         matches = self._word_matches(snap, query.text) if query.text else None
         if query.text and matches is None:
             return SearchResult(total=0, hits=[], facets={f: {} for f in query.facets})
-        fts = " AND ".join(_any_of(found) for found in matches) if matches else None
         try:
             self._drop_temp(db)
-            if fts is not None:
+            text_rows = None
+            if matches is not None:
                 # Materialised first: as a subquery in a join, FTS5 would run the MATCH per row.
                 db.execute("CREATE TEMP TABLE t(pid INTEGER PRIMARY KEY, score REAL NOT NULL)")
-                db.execute(
-                    "INSERT INTO temp.t SELECT rowid, 0.0 FROM provider_text"
-                    " WHERE provider_text MATCH ?",
-                    (fts,),
-                )
+                db.execute(*sql.text_matches(matches))
                 for word, found in zip(query.text, matches, strict=True):
-                    one_typo = [t for t, edits in found.items() if edits == 1]
-                    if max_edits(word) < 2:
-                        one_typo = []  # one typo is already the most the word may carry
-                    db.execute(*_word_score(word, one_typo))
-            text_rows = 0
-            if fts is not None:
+                    # One typo is worth a tier only for words that may carry two.
+                    close = [t for t, edits in found.items() if edits == 1]
+                    db.execute(*sql.word_score(word, close if max_edits(word) == 2 else []))
                 (text_rows,) = db.execute("SELECT COUNT(*) FROM temp.t").fetchone()
-            db.execute(
-                "CREATE TEMP TABLE m AS " + self._matched_sql(query, fts, text_rows, params), params
-            )
-            hits_params: dict = {}
-            db.execute(
-                "CREATE TEMP TABLE h AS " + self._hits_sql(query, fts, hits_params), hits_params
-            )
+            db.execute(*sql.matched(query, text_rows))
+            db.execute(*sql.hits(query, text_rows is not None))
             (total,) = db.execute("SELECT COUNT(*) FROM temp.h").fetchone()
-            page = self._page(db, query)
+            page = db.execute(*sql.page(query)).fetchall()
             more = len(page) > query.limit
             page = page[: query.limit]
             hits = self._load_hits(db, query, page)
@@ -472,10 +390,9 @@ class EmbeddedEngine(Engine):
 
     @staticmethod
     def _drop_temp(db: sqlite3.Connection) -> None:
-        for name in ("t", "m", "h"):
+        for name in ("t", "m", "h", "mp"):
             db.execute(f"DROP TABLE IF EXISTS temp.{name}")
 
-    # -- query building ----------------------------------------------------------------------
     @staticmethod
     def _word_matches(snap: _Snapshot, words: tuple[str, ...]) -> list[dict[str, int]] | None:
         """For each word, the directory's words it matches with how many edits; None when a word
@@ -498,197 +415,6 @@ class EmbeddedEngine(Engine):
         return found
 
     @staticmethod
-    def _matched_sql(query: SearchQuery, fts: str | None, text_rows: int, params: dict) -> str:
-        """Locations meeting every location condition, of providers meeting every provider one.
-
-        The outer loop is chosen here rather than left to the planner, which otherwise prefers to
-        walk a broad term list (every accepting location) over the R*Tree or the text matches.
-        """
-        where = ["1"]
-        nearness = "NULL"
-        by_text = fts is not None and (query.geo is None or text_rows <= TEXT_DRIVES_BELOW)
-        if by_text:
-            source = "temp.t t CROSS JOIN locations l ON l.provider_id = t.pid"
-        elif query.geo:
-            source = "location_geo g CROSS JOIN locations l ON l.id = g.id"
-        else:
-            source = "locations l"
-        driven = by_text or query.geo is not None
-        source += (
-            " CROSS JOIN providers p ON p.id = l.provider_id"
-            if driven
-            else (" JOIN providers p ON p.id = l.provider_id")
-        )
-        if query.geo:
-            geo = query.geo
-            params["ux"], params["uy"], params["uz"] = unit_vector(geo.lat, geo.lon)
-            params["min_nearness"] = math.cos(geo.radius_miles / EARTH_RADIUS_MILES)
-            if not by_text:
-                box = bounding_box(geo.lat, geo.lon, geo.radius_miles)
-                params.update(zip(("min_lat", "max_lat", "min_lon", "max_lon"), box, strict=True))
-                where.append(
-                    "g.max_lat >= :min_lat AND g.min_lat <= :max_lat"
-                    " AND g.max_lon >= :min_lon AND g.min_lon <= :max_lon"
-                )
-            nearness = NEARNESS_SQL
-            where.append(f"{NEARNESS_SQL} >= :min_nearness")
-        if fts is not None and not by_text:
-            where.append("l.provider_id IN (SELECT pid FROM temp.t)")
-        location_terms = []
-        if query.has_plan_filter:
-            location_terms.append(("plan_key", plan_filter_keys(query)))
-        location_terms.extend(("access", [code]) for code in query.accessibility)
-        for i, (name, values) in enumerate(location_terms):
-            marks = _placeholders(f"lt{i}_", values, params)
-            if driven:
-                where.append(
-                    "EXISTS (SELECT 1 FROM location_terms lt WHERE lt.location_id = l.id"
-                    f" AND lt.field = '{name}' AND lt.value IN ({marks}))"
-                )
-            else:
-                where.append(
-                    "l.id IN (SELECT location_id FROM location_terms"
-                    f" WHERE field = '{name}' AND value IN ({marks}))"
-                )
-        if query.telehealth is not None:
-            params["telehealth"] = int(query.telehealth)
-            where.append("l.telehealth = :telehealth")
-        if query.cities:
-            where.append(f"l.city IN ({_placeholders('city', query.cities, params)})")
-        if query.zips:
-            where.append(f"l.zip IN ({_placeholders('zip', query.zips, params)})")
-        where.extend(EmbeddedEngine._provider_conditions(query, params, driven))
-        return (
-            "SELECT l.id AS lid, l.provider_id AS pid, l.ord AS ord, l.city AS city,"
-            f" {nearness} AS near FROM {source} WHERE {' AND '.join(where)}"
-        )
-
-    @staticmethod
-    def _provider_conditions(query: SearchQuery, params: dict, driven: bool) -> list[str]:
-        """Provider conditions, on the copies of the provider's columns in each location row."""
-        where = []
-        if query.npi:
-            params["npi"] = query.npi
-            where.append("l.npi = :npi")
-        if query.entity_types:
-            where.append(f"l.entity_type IN ({_placeholders('et', query.entity_types, params)})")
-        if query.pcp is not None:
-            params["pcp"] = int(query.pcp)
-            where.append("l.pcp = :pcp")
-        if query.genders:
-            where.append(f"l.gender IN ({_placeholders('g', query.genders, params)})")
-        if query.age is not None:
-            params["age"] = query.age
-            where.append("l.age_min <= :age AND l.age_max >= :age")
-        if query.groups:
-            where.append(f"l.medical_group IN ({_placeholders('grp', query.groups, params)})")
-        for name, values in (
-            ("specialty", query.specialties),
-            ("language", query.languages),
-            ("hospital", query.hospitals),
-        ):
-            if not values:
-                continue
-            marks = _placeholders(name, values, params)
-            if driven:
-                where.append(
-                    "EXISTS (SELECT 1 FROM provider_terms pt WHERE pt.provider_id = l.provider_id"
-                    f" AND pt.field = '{name}' AND pt.value IN ({marks}))"
-                )
-            else:
-                where.append(
-                    "l.provider_id IN (SELECT provider_id FROM provider_terms"
-                    f" WHERE field = '{name}' AND value IN ({marks}))"
-                )
-        return where
-
-    @staticmethod
-    def _hits_sql(query: SearchQuery, fts: str | None, params: dict) -> str:
-        """One row per provider with a matching location, with its sort keys.
-
-        With sort=relevance, the score adds to the words' part (temp.t) the parts of
-        app/search/ranking.py that do not depend on words, as the Elasticsearch query does.
-        """
-        parts, join = ["0.0"], ""
-        if fts is not None:
-            parts, join = ["t.score"], " JOIN temp.t t ON t.pid = p.id"
-        if query.sort == "relevance":
-            parts.extend(EmbeddedEngine._ranking_sql(query, params))
-        return (
-            f"SELECT p.id AS pid, p.npi AS npi, p.sort_name AS sort_name, p.gender AS gender,"
-            f" md.near AS near, {' + '.join(parts)} AS score"
-            " FROM (SELECT pid, MAX(near) AS near FROM temp.m GROUP BY pid) md"
-            f" JOIN providers p ON p.id = md.pid{join}"
-        )
-
-    @staticmethod
-    def _ranking_sql(query: SearchQuery, params: dict) -> list[str]:
-        parts = []
-        if query.specialties:
-            marks = _placeholders("rs", query.specialties, params)
-            params["w_primary"] = ranking.PRIMARY_SPECIALTY
-            parts.append(
-                "(CASE WHEN EXISTS (SELECT 1 FROM provider_terms pt WHERE pt.provider_id = p.id"
-                f" AND pt.field = 'primary_specialty' AND pt.value IN ({marks}))"
-                " THEN :w_primary ELSE 0.0 END)"
-            )
-        if query.preferred_specialties:
-            marks = _placeholders("rp", query.preferred_specialties, params)
-            params["w_specialist"] = ranking.SPECIALIST
-            parts.append(
-                "(CASE WHEN EXISTS (SELECT 1 FROM provider_terms pt WHERE pt.provider_id = p.id"
-                f" AND pt.field = 'primary_specialty' AND pt.value IN ({marks}))"
-                " THEN :w_specialist ELSE 0.0 END)"
-            )
-        if (query.plans or query.lines_of_business) and not query.accepting:
-            keys = plan_filter_keys(replace(query, accepting=("accepting",)))
-            marks = _placeholders("ra", keys, params)
-            params["w_accepting"] = ranking.ACCEPTING
-            parts.append(
-                "(CASE WHEN EXISTS (SELECT 1 FROM temp.m m2 CROSS JOIN location_terms lt"
-                " ON lt.location_id = m2.lid WHERE m2.pid = md.pid AND lt.field = 'plan_key'"
-                f" AND lt.value IN ({marks})) THEN :w_accepting ELSE 0.0 END)"
-            )
-        if query.geo:
-            params.update(
-                w_near=ranking.NEARNESS,
-                decay_miles=ranking.DECAY_MILES,
-                radius_miles=EARTH_RADIUS_MILES,
-            )
-            # The nearest matching location: its nearness is the largest cosine (see NEARNESS_SQL).
-            parts.append(
-                ":w_near * pow(0.5, acos(min(1.0, md.near)) * :radius_miles / :decay_miles)"
-            )
-        return parts
-
-    @staticmethod
-    def _page(db: sqlite3.Connection, query: SearchQuery) -> list[tuple]:
-        """One page past the cursor, plus one row to tell whether more follow."""
-        keys = {
-            "distance": (("near", "DESC"),),
-            "name": (("sort_name", "ASC"),),
-            "relevance": (("score", "DESC"), ("sort_name", "ASC")),
-        }[query.sort] + (("npi", "ASC"),)
-        params: dict = {"limit": query.limit + 1}
-        where = "1"
-        if query.after is not None:
-            # Keyset paging: rows strictly after the cursor in the sort order.
-            alternatives = []
-            for i, (column, order) in enumerate(keys):
-                params[f"k{i}"] = query.after[i]
-                before = [f"{c} = :k{j}" for j, (c, _o) in enumerate(keys[:i])]
-                step = f"{column} {'<' if order == 'DESC' else '>'} :k{i}"
-                alternatives.append("(" + " AND ".join([*before, step]) + ")")
-            where = " OR ".join(alternatives)
-        columns = ", ".join(c for c, _o in keys[:-1])
-        order_by = ", ".join(f"{c} {o}" for c, o in keys)
-        return db.execute(
-            f"SELECT pid, {columns}, npi FROM temp.h WHERE {where} ORDER BY {order_by}"
-            " LIMIT :limit",
-            params,
-        ).fetchall()
-
-    @staticmethod
     def _load_hits(db: sqlite3.Connection, query: SearchQuery, page: list[tuple]) -> list[Hit]:
         if not page:
             return []
@@ -709,53 +435,18 @@ class EmbeddedEngine(Engine):
 
     @staticmethod
     def _facets(db: sqlite3.Connection, query: SearchQuery) -> dict[str, dict[str, int]]:
-        """Counts of providers per value over the whole result (temp.h, and temp.m within it)."""
-        facets: dict[str, dict[str, int]] = {}
-        wanted_plan_facets = [name for name in query.facets if name in PLAN_FACETS]
-        if wanted_plan_facets:
-            params: dict = {}
-            conditions = ["1"]
-            for column, values, prefix in (
-                ("plan", query.plans, "fp"),
-                ("line_of_business", query.lines_of_business, "fl"),
-                ("accepting", query.accepting, "fa"),
-            ):
-                if values:
-                    conditions.append(f"lp.{column} IN ({_placeholders(prefix, values, params)})")
-            # The plan entries that match, once per provider: the three plan facets count these.
-            db.execute(
-                "CREATE TEMP TABLE mp AS SELECT DISTINCT m.pid AS pid, lp.plan AS plan,"
-                " lp.line_of_business AS line_of_business, lp.accepting AS accepting"
-                " FROM temp.m m CROSS JOIN location_plans lp ON lp.location_id = m.lid"
-                f" WHERE {' AND '.join(conditions)}",
-                params,
-            )
-        wanted_terms = [name for name in query.facets if name in PROVIDER_TERM_FACETS]
-        term_facets = {PROVIDER_TERM_FACETS[name]: name for name in wanted_terms}
-        if term_facets:
-            # One pass over the providers' terms serves every term facet: a provider's terms sit
-            # together under its key, so reading two fields costs little more than reading one.
-            for name in term_facets.values():
-                facets[name] = {}
-            fields = ", ".join(f"'{field}'" for field in term_facets)
-            for field, value, count in db.execute(
-                "SELECT pt.field, pt.value, COUNT(*) FROM temp.h h CROSS JOIN provider_terms pt"
-                f" ON pt.provider_id = h.pid AND pt.field IN ({fields}) GROUP BY pt.field, pt.value"
-            ):
+        """Counts of providers per value over the whole result (`h`, and `m` within it)."""
+        wanted = [filters.BY_PARAMETER[name] for name in query.facets]
+        facets: dict[str, dict[str, int]] = {f.parameter: {} for f in wanted}
+        if any(f.grain == filters.PLAN for f in wanted):
+            db.execute(*sql.matched_plans(query))
+        by_term = {sql.PROVIDER_TERMS[f.field]: f for f in wanted if f.field in sql.PROVIDER_TERMS}
+        if by_term:
+            for term, value, count in db.execute(*sql.term_facets(list(by_term))):
                 if value:
-                    facets[term_facets[field]][value] = count
-        try:
-            for name in query.facets:
-                if name in PROVIDER_TERM_FACETS:
-                    continue
-                if name == "gender":
-                    sql = "SELECT gender, COUNT(*) FROM temp.h GROUP BY gender"
-                elif name == "city":
-                    sql = "SELECT city, COUNT(DISTINCT pid) FROM temp.m GROUP BY city"
-                else:
-                    column = PLAN_FACETS[name]
-                    sql = f"SELECT {column}, COUNT(DISTINCT pid) FROM temp.mp GROUP BY {column}"
-                facets[name] = {value: count for value, count in db.execute(sql) if value}
-        finally:
-            db.execute("DROP TABLE IF EXISTS temp.mp")
+                    facets[by_term[term].parameter][value] = count
+        for flt in wanted:
+            if flt.field not in sql.PROVIDER_TERMS:
+                counts = db.execute(*sql.facet(flt))
+                facets[flt.parameter] = {value: count for value, count in counts if value}
         return facets

@@ -8,22 +8,10 @@ when the search itself found nobody.
 
 from dataclasses import dataclass, replace
 
+from app.search import filters
 from app.search.query import GeoFilter, SearchQuery
 
 WIDER_RADII = (5.0, 10.0, 15.0, 25.0, 50.0, 100.0)
-# Filters a member may give up, most dispensable first, with the query fields they live in.
-DROPPABLE = (
-    ("accepting_new_patients", "accepting"),
-    ("telehealth", "telehealth"),
-    ("gender", "genders"),
-    ("language", "languages"),
-    ("accessibility", "accessibility"),
-    ("type", "entity_types"),
-    ("specialty", "specialties"),
-    ("pcp", "pcp"),
-    ("line_of_business", "lines_of_business"),
-    ("plan", "plans"),
-)
 MAX_RELAXATIONS = 3
 
 
@@ -52,14 +40,14 @@ def relaxations(engine, query: SearchQuery) -> list[Relaxation]:
             if total:
                 found.append(Relaxation("radius", total, radius))
                 break
-    for parameter, name in DROPPABLE:
-        value = getattr(query, name)
-        if value in ((), None):
+    # Filters a member may give up, most dispensable first (declared in app/search/filters.py).
+    for flt in filters.GIVE_UP_ORDER:
+        if not filters.is_set(query, flt):
             continue
-        dropped = None if isinstance(value, bool) else ()
-        total = _count(engine, replace(query, **{name: dropped}))
+        dropped = None if flt.kind == filters.FLAG else ()
+        total = _count(engine, replace(query, **{flt.attribute: dropped}))
         if total:
-            found.append(Relaxation(parameter, total))
+            found.append(Relaxation(flt.parameter, total))
         if len(found) >= MAX_RELAXATIONS:
             break
     return found

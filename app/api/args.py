@@ -212,6 +212,12 @@ def _with_reading(data: dict, reading: Reading) -> dict:
 def load_search_args(args: MultiDict, max_page_size: int = 50) -> SearchQuery:
     """Parse request.args; a scalar parameter given twice is an error naming it."""
     schema = ProviderSearchArgs(max_page_size=max_page_size)
+    return schema.load(query_data(args, schema))
+
+
+def query_data(args: MultiDict, schema: Schema) -> dict:
+    """Query-string values for `schema`: lists for its list fields; a scalar given twice is an
+    error naming it."""
     data: dict = {}
     errors: dict = {}
     for key in args:
@@ -225,4 +231,4 @@ def load_search_args(args: MultiDict, max_page_size: int = 50) -> SearchQuery:
             data[key] = values[0]
     if errors:
         raise ValidationError(errors)
-    return schema.load(data)
+    return data

@@ -8,6 +8,7 @@ words from any word on: every typed word complete but the last, which may be the
 """
 
 import bisect
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -307,25 +308,24 @@ def kind_cap(kind: str, limit: int) -> int:
 
 def merge(found: Iterable[Suggestion], limit: int) -> list[Suggestion]:
     """Rank: vocabulary first, each part exact words first, then by kind, popularity, A to Z.
-    Each kind is capped; places the caps leave empty go to the best of what was held back.
-    Of symptoms that mean the same (same specialties, same reason) only the best is kept."""
+    Each kind is capped; places the caps leave empty go to what was held back, each kind in
+    proportion to its cap. Of symptoms that mean the same (same specialties, same reason)
+    only the best is kept."""
     ordered = sorted(found, key=lambda s: (s.kind not in VOCABULARY_KINDS, *s.rank()))
-    taken: list[Suggestion] = []
-    held: list[Suggestion] = []
-    per_kind: dict[str, int] = {}
     meanings: set[str] = set()
-    for suggestion in ordered:
+    fill: list[tuple[float, int, Suggestion]] = []
+    per_kind: Counter[str] = Counter()
+    for position, suggestion in enumerate(ordered):
         if suggestion.kind == "condition":
             if suggestion.detail in meanings:
                 continue
             meanings.add(suggestion.detail)
-        if per_kind.get(suggestion.kind, 0) < kind_cap(suggestion.kind, limit):
-            per_kind[suggestion.kind] = per_kind.get(suggestion.kind, 0) + 1
-            taken.append(suggestion)
-        else:
-            held.append(suggestion)
-    chosen = taken[:limit] + held[: max(0, limit - len(taken))]
-    return sorted(chosen, key=lambda s: (s.kind not in VOCABULARY_KINDS, *s.rank()))
+        # Below 1 within the cap; beyond it, the kinds take turns by how far over their cap.
+        share = per_kind[suggestion.kind] / kind_cap(suggestion.kind, limit)
+        per_kind[suggestion.kind] += 1
+        fill.append((share if share >= 1 else 0.0, position, suggestion))
+    chosen = sorted(fill, key=lambda f: (f[0], f[1]))[:limit]
+    return [s for _share, _position, s in sorted(chosen, key=lambda f: f[1])]
 
 
 def suggest(

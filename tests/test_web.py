@@ -60,6 +60,16 @@ def test_search_page_before_a_search(client):
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
 
 
+def test_a_search_without_a_place_ignores_the_distance_menu(client):
+    """The form always sends a radius; choosing a specialty alone still searches."""
+    body = page(client, q="Cardiology", radius="10", lang="en")
+    expected = api(client, q="Cardiology", limit=10)
+    assert status_text(body) == f"{expected['total']} providers found"
+    assert npis(body) == [r["npi"] for r in expected["results"]]
+    body = page(client, q="Cardiology", radius="25", near="90012", lang="en")
+    assert "within 25 miles of 90012" in status_text(body)
+
+
 def test_results_are_the_api_results(client):
     params = {"q": "family doctor", "near": "90012", "radius": "10"}
     expected = api(client, **params, limit=10)

@@ -117,6 +117,10 @@ def to_query(request: PageRequest, max_page_size: int) -> SearchQuery:
     """The engine-neutral search; raises marshmallow's ValidationError naming bad fields."""
     args = MultiDict(request.args)
     args["limit"] = str(min(PAGE_SIZE, max_page_size))
+    # The form's distance menu always sends a radius: without a ZIP code or location there is
+    # nothing to measure it from, so a search by name or specialty alone leaves it out.
+    if "near" not in args:
+        args.pop("radius", None)
     return load_search_args(args, max_page_size)
 
 

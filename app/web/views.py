@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 
 from app.engines import get_engine
 from app.engines.base import EngineUnavailable
+from app.search import suggest as suggestions
 from app.search.geo import great_circle_miles
 from app.search.results import present_provider, present_search
 from app.vocab.npi import NPI_PATTERN
@@ -80,7 +81,17 @@ def search():
     context["menus"] = filters.menus(counts, chosen, plan_names)
     context["active"] = _active_filters(req, plan_names)
     context["filter_names"] = search_form.FILTERS
+    context["suggest"] = _suggest_settings()
     return render_template("search.html", **context), status
+
+
+def _suggest_settings() -> dict:
+    """Where the search box asks for suggestions, and from how many letters to how many."""
+    return {
+        "url": url_for("suggest.suggest"),
+        "min": suggestions.MIN_LETTERS,
+        "max": suggestions.MAX_LETTERS,
+    }
 
 
 def _results_page(req: search_form.PageRequest, query, shaped: dict) -> dict:

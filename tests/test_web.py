@@ -102,6 +102,16 @@ def test_a_search_without_a_place_ignores_the_distance_menu(client):
     assert "within 25 miles of 90012" in status_text(body)
 
 
+def test_group_and_city_chosen_from_suggestions_show_as_filters(client):
+    """A suggested group or city becomes a filter: shown, removable, the API's results."""
+    params = {"group": "Pacific Gateway IPA", "city": "Los Angeles"}
+    expected = api(client, **params, limit=10)
+    body = page(client, **params, lang="en")
+    assert expected["total"] and npis(body) == [r["npi"] for r in expected["results"]]
+    assert "Remove filter: Pacific Gateway IPA" in body
+    assert "Remove filter: Los Angeles" in body
+
+
 def test_results_are_the_api_results(client):
     params = {"q": "family doctor", "near": "90012", "radius": "10"}
     expected = api(client, **params, limit=10)

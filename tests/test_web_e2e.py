@@ -560,8 +560,21 @@ def test_enter_on_a_provider_opens_their_page(tab):
     assert query_of(page)["lang"] == ["en"]
 
 
+def suggested(tab: Tab, typed: str, label: str, lang: str = "en") -> dict:
+    """What the API suggests for `typed` under this label."""
+    answer = tab.page.request.get(f"{tab.base}{SUGGEST_PATH}?q={typed}&lang={lang}").json()
+    return next(s for s in answer["suggestions"] if s["label"] == label)
+
+
+def result_npis(page: Page) -> list[str]:
+    return [
+        h.get_attribute("id").removeprefix("provider-") for h in page.locator(".results h3").all()
+    ]
+
+
 @pytest.mark.parametrize("how", ["keyboard", "mouse"])
 def test_choosing_a_specialty_searches_for_it(tab, how):
+    specialty = suggested(tab, "cardio", "Cardiology")["params"]["specialty"]
     page = tab.open("/?lang=en")
     search_box(page).press_sequentially("cardio")
     cardiology = option(page, "Cardiology", "Specialty")
@@ -571,12 +584,24 @@ def test_choosing_a_specialty_searches_for_it(tab, how):
     else:
         cardiology.click()
     expect(status(page)).to_contain_text("providers found")
-    assert query_of(page)["q"] == ["Cardiology"]
-    read_as = page.locator(".read-as")
-    expect(read_as.get_by_role("link", name=re.compile("^Cardiology"))).to_be_visible()
-    assert not page.get_by_text("No providers match").is_visible()
-    for specialty in page.locator(".results .specialty").all_inner_texts():
-        assert "Cardiology" in specialty
+    assert query_of(page)["specialty"] == specialty and "q" not in query_of(page)
+    expect(page.get_by_role("link", name="Remove filter: Cardiology")).to_be_visible()
+    expected = tab.page.request.get(f"{tab.base}/v1/providers?specialty={specialty[0]}").json()
+    assert result_npis(page) == [r["npi"] for r in expected["results"]]
+
+
+def test_choosing_a_group_keeps_the_place(tab):
+    page = tab.open("/?lang=en&near=90012")  # results sorted nearest first
+    search_box(page).press_sequentially("gateway")
+    highlight(page, option(page, "Pacific Gateway IPA", "Medical group"))
+    page.keyboard.press("Enter")
+    expect(status(page)).to_contain_text("providers found within 10 miles of 90012")
+    query = query_of(page)
+    assert query["group"] == ["Pacific Gateway IPA"] and query["near"] == ["90012"]
+    assert "q" not in query and "sort" not in query
+    expect(page.get_by_role("link", name="Remove filter: Pacific Gateway IPA")).to_be_visible()
+    groups = page.locator(".results .group").all_inner_texts()
+    assert groups and set(groups) == {"Pacific Gateway IPA"}
 
 
 def test_enter_without_a_choice_searches_as_typed_and_tab_moves_on(tab):
@@ -611,7 +636,11 @@ def test_suggestions_in_spanish(tab):
     highlight(page, cardiology)
     page.keyboard.press("Enter")
     expect(status(page)).to_contain_text("proveedores encontrados")
-    assert query_of(page)["q"] == ["Cardiología"]
+    assert (
+        query_of(page)["specialty"]
+        == suggested(tab, "cardio", "Cardiología", "es")["params"]["specialty"]
+    )
+    expect(page.get_by_role("link", name="Quitar filtro: Cardiología")).to_be_visible()
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])

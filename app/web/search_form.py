@@ -57,6 +57,8 @@ FIELD_NAMES = {
     "telehealth": _l("Offers video visits"),
     "accessibility": _l("Accessibility"),
     "sort": _l("Sort by"),
+    "group": _l("Medical group"),
+    "city": _l("City"),
 }
 
 

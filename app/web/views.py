@@ -181,6 +181,9 @@ def _active_filters(req: search_form.PageRequest, plan_names: dict) -> list[tupl
         "type": lambda v: present.label(i18n.ENTITY_TYPES, v),
         "pcp": lambda v: str(search_form.FIELD_NAMES["pcp"]),
         "telehealth": lambda v: str(search_form.FIELD_NAMES["telehealth"]),
+        # Set by choosing a suggestion: a medical group or a city by its name.
+        "group": str,
+        "city": str,
     }
     active = []
     for name, name_of in names.items():

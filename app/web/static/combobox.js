@@ -164,9 +164,24 @@
         return;
       }
     }
-    // The search box reads specialty, condition, language and place words into filters.
+    // Show what was chosen while the search it stands for loads.
     input.value = item.label;
-    if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+    window.location.assign(searchFor(item.params || { q: item.label }));
+  }
+
+  // The search a suggestion stands for (its parameters: a specialty, a group, an office's name
+  // read word for word...), keeping the rest of the form: the place, the distance, the filters.
+  // A new search starts in its usual order.
+  function searchFor(params) {
+    var fields = new URLSearchParams();
+    new FormData(form).forEach(function (value, name) {
+      var replaced = name === input.name || name === "sort" || params.hasOwnProperty(name);
+      if (value !== "" && !replaced) { fields.append(name, value); }
+    });
+    Object.keys(params).forEach(function (name) {
+      [].concat(params[name]).forEach(function (value) { fields.append(name, value); });
+    });
+    return form.action.split("?")[0] + "?" + fields.toString();
   }
 
   input.addEventListener("input", function () {

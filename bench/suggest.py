@@ -7,21 +7,23 @@ type: the first 2 to 6 letters of a last or first name, a group, an office, a ci
 of the roster itself, and some names typed as far as the second word ("maria ga"). Prints p50/p95
 through the API (Flask, in-process) by prefix length, and of the engine's provider lookup alone.
 The first request after an import builds the in-memory index of names and vocabulary; it is
-timed apart.
+timed apart. With --workdir and --keep, a second run measures the same directories again without
+importing them.
 """
 
 import argparse
 import csv
+import hashlib
 import os
 import platform
 import random
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from app import create_app
 from app.engines import create_engine
+from app.engines.base import EngineUnavailable
 from app.search.suggest import typed_words
 from app.vocab.nucc import describe
 from bench.search import percentiles, write_roster
@@ -69,10 +71,39 @@ def length_of(prefix: str) -> str:
     return "2" if len(prefix) <= 2 else "3-4" if len(prefix) <= 4 else "5-6"
 
 
-def run(locations: int, queries: int, seed: int, engines: list[tuple[str, str | None]]) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="pd-bench-suggest-"))
+def import_once(engine, roster: Path, kind: str) -> None:
+    """Import the roster unless the directory is there already (a kept one)."""
+    try:
+        health = engine.health()
+        print(f"{kind}: reusing {health['providers']:,} providers, {health['locations']:,} places")
+        return
+    except EngineUnavailable:
+        pass
+    start = time.perf_counter()
+    summary = import_roster(engine, roster)
+    elapsed = time.perf_counter() - start
+    print(
+        f"{kind}: imported {summary.rows_imported:,} rows ({summary.providers:,} providers,"
+        f" {engine.health()['locations']:,} locations) in {elapsed:.1f}s"
+    )
+
+
+def run(
+    locations: int,
+    queries: int,
+    seed: int,
+    engines: list[tuple[str, str | None]],
+    workdir: Path,
+    keep: bool,
+) -> None:
     roster = workdir / "roster.csv"
-    rows = write_roster(roster, locations, seed)
+    if not roster.exists():
+        # Written aside and renamed, so that a run beside this one never reads half a roster.
+        partial = workdir / "roster.csv.partial"
+        write_roster(partial, locations, seed)
+        partial.replace(roster)
+    with open(roster, encoding="utf-8") as fh:
+        rows = sum(1 for _ in fh) - 1
     print(f"# {platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"# roster: {locations:,} practitioner-locations, {rows:,} rows (seed {seed})")
     mix = prefix_mix(roster, queries, seed)
@@ -80,19 +111,14 @@ def run(locations: int, queries: int, seed: int, engines: list[tuple[str, str | 
     for kind, url in engines:
         config = {
             "PD_DATA_DIR": str(workdir / f"data-{kind}"),
-            "PD_INDEX_PREFIX": f"pd-bench-{uuid.uuid4().hex[:6]}-",
+            # The same prefix for the same work directory, so that a kept index is found again.
+            "PD_INDEX_PREFIX": f"pd-bench-{hashlib.sha1(bytes(workdir)).hexdigest()[:6]}-",
             "ELASTICSEARCH_URL": url,
             "PD_RATE_LIMIT": "100000000/minute",
             "PD_ES_TIMEOUT": 300.0,
         }
         engine = create_engine(config)
-        start = time.perf_counter()
-        summary = import_roster(engine, roster)
-        elapsed = time.perf_counter() - start
-        print(
-            f"{kind}: imported {summary.rows_imported:,} rows ({summary.providers:,} providers,"
-            f" {engine.health()['locations']:,} locations) in {elapsed:.1f}s"
-        )
+        import_once(engine, roster, kind)
         client = create_app(config).test_client()
         start = time.perf_counter()
         assert client.get("/v1/suggest", query_string={"q": "ma"}).status_code == 200
@@ -121,7 +147,7 @@ def run(locations: int, queries: int, seed: int, engines: list[tuple[str, str | 
         d50, d95 = percentiles(direct)
         report.append([kind, "engine.suggest alone", str(len(mix)), f"{d50:.1f}", f"{d95:.1f}"])
         print(f"{kind}: {found / len(mix):.1f} suggestions per prefix on average")
-        if url:
+        if url and not keep:
             engine.client.indices.delete(index=f"{config['PD_INDEX_PREFIX']}*")
         engine.close()
     print()
@@ -138,12 +164,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--no-elasticsearch", action="store_true")
     parser.add_argument("--no-embedded", action="store_true")
+    parser.add_argument("--workdir", type=Path, help="reuse this directory's roster and data")
+    parser.add_argument("--keep", action="store_true", help="keep the Elasticsearch index")
     args = parser.parse_args()
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="pd-bench-suggest-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    print(f"# work directory: {workdir}")
     engines: list[tuple[str, str | None]] = [] if args.no_embedded else [("embedded", None)]
     if not args.no_elasticsearch:
         url = os.environ.get("PD_BENCH_ELASTICSEARCH_URL", "http://127.0.0.1:9200")
         engines.append(("elasticsearch", url))
-    run(args.locations, args.queries, args.seed, engines)
+    run(args.locations, args.queries, args.seed, engines, workdir.resolve(), args.keep)
 
 
 if __name__ == "__main__":

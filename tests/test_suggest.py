@@ -365,3 +365,32 @@ def test_the_index_matches_word_starts_only_and_marks_whole_words():
     assert index.find(("oast",)) == []
     (coast,) = index.find(("coast",))
     assert coast.exact and coast.params == {"group": ["Harbor Coast IPA"]}
+
+
+def test_changes_in_place_are_suggested_at_once(fresh_engine, roster_docs):
+    docs = roster_docs[:40]
+    with fresh_engine.new_generation() as writer:
+        writer.write(docs)
+        writer.publish(len(docs))
+    assert fresh_engine.suggest(("zebu",), 5) == []
+    assert "Zephyr Valley IPA" not in fresh_engine.directory_names().groups
+    renamed = {
+        **docs[0],
+        "name": {**docs[0]["name"], "first": "Zebulon", "middle": None, "last": "Quixote-Ñandú"},
+        "display_name": "Zebulon Quixote-Ñandú, MD",
+        "sort_name": "quixote-nandu zebulon",
+        "medical_group": "Zephyr Valley IPA",
+    }
+    fresh_engine.apply_changes([renamed], [docs[1]["npi"]])
+    (found,) = fresh_engine.suggest(("nand",), 5)
+    assert (found["npi"], found["label"], found["exact"]) == (
+        docs[0]["npi"],
+        "Zebulon Quixote-Ñandú, MD",
+        False,
+    )
+    # Neither the old name nor the removed provider is suggested any more.
+    for doc in docs[:2]:
+        found = fresh_engine.suggest(tuple(name_words(doc)), 5)
+        assert doc["npi"] not in {e["npi"] for e in found}
+    names = fresh_engine.directory_names()
+    assert names.groups["Zephyr Valley IPA"] == len(docs[0]["locations"])

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from app.search.reader import FILLER
 from app.vocab import consumer, languages
 from app.vocab.nucc import describe as describe_specialty
 from app.vocab.text import tokens
@@ -59,13 +60,15 @@ def long_enough(q: str) -> bool:
     return len(q.strip()) >= MIN_LETTERS and bool(typed_words(q))
 
 
-def word_keys(words: Iterable[str]) -> list[str]:
-    """The keys a name is found by: its folded words from each word on.
+def word_keys(words: Iterable[str], skip: frozenset[str] = frozenset()) -> list[str]:
+    """The keys a name is found by: its folded words from each word on (but from a word in
+    `skip`, other than the first).
 
     "María García-López" -> ["maria garcia lopez", "garcia lopez", "lopez"].
     """
     folded = [t for word in words for t in tokens(word)]
-    return list(dict.fromkeys(" ".join(folded[i:]) for i in range(len(folded))))
+    starts = [i for i in range(len(folded)) if i == 0 or folded[i] not in skip]
+    return list(dict.fromkeys(" ".join(folded[i:]) for i in starts))
 
 
 def provider_keys(doc: dict) -> list[str]:
@@ -154,6 +157,23 @@ def provider_suggestion(entry: dict, lang: str) -> Suggestion:
     )
 
 
+def vocabulary_keys(phrase: str) -> list[str]:
+    """A phrase of the vocabulary is found from any word but the little ones ("in", "de")."""
+    return word_keys([phrase], skip=FILLER)
+
+
+def label_and_synonym_keys(labels: list[str], synonyms: list[str]) -> list[str]:
+    """Labels (English and Spanish) are found from any word, synonyms from their first only,
+    and not when that is a little word: "car" is not "primary care" (Family Medicine), "in"
+    is not "in spanish", "heart doc" is "heart doctor" (Cardiology)."""
+    keys = [key for label in labels for key in vocabulary_keys(label)]
+    for synonym in synonyms:
+        words = tokens(synonym)
+        if words and words[0] not in FILLER:
+            keys.append(" ".join(words))
+    return keys
+
+
 def _vocabulary(names: DirectoryNames, lang: str) -> Iterable[tuple[list[str], Suggestion]]:
     """(keys, suggestion) for every specialty, condition and language the directory has."""
     details = DETAILS[lang]
@@ -166,11 +186,10 @@ def _vocabulary(names: DirectoryNames, lang: str) -> Iterable[tuple[list[str], S
         specialty = describe_specialty(code)
         if not specialty.known:
             continue
-        words = [specialty.display, specialty.display_es, *specialty.terms]
-        words += phrases.get(("specialty", code), [])
+        synonyms = [*specialty.terms, *phrases.get(("specialty", code), [])]
         label = specialty_label(code, lang)
         yield (
-            [key for w in words for key in word_keys([w])],
+            label_and_synonym_keys([specialty.display, specialty.display_es], synonyms),
             Suggestion(
                 kind="specialty",
                 label=label,
@@ -192,7 +211,7 @@ def _vocabulary(names: DirectoryNames, lang: str) -> Iterable[tuple[list[str], S
         )
         reason = term.reason_es if lang == "es" else term.reason_en
         yield (
-            word_keys([term.phrase]),
+            vocabulary_keys(term.phrase),
             Suggestion(
                 kind="condition",
                 label=term.phrase,
@@ -204,12 +223,11 @@ def _vocabulary(names: DirectoryNames, lang: str) -> Iterable[tuple[list[str], S
         )
     for tag, count in names.languages.items():
         label = languages.name(tag, lang)
-        # Names in both languages and the one-word phrases ("espanol"): "in spanish" would
-        # make every "in..." a language.
-        words = [languages.name(tag, "en"), languages.name(tag, "es")]
-        words += [p for p in phrases.get(("language", tag), []) if len(tokens(p)) == 1]
         yield (
-            [key for w in words for key in word_keys([w])],
+            label_and_synonym_keys(
+                [languages.name(tag, "en"), languages.name(tag, "es")],
+                phrases.get(("language", tag), []),
+            ),
             Suggestion(
                 kind="language",
                 label=label,

@@ -14,7 +14,7 @@ TEST_REDIS_URL := $(or $(PD_TEST_REDIS_URL),redis://127.0.0.1:$(or $(PD_REDIS_PO
 TRANSLATIONS := app/web/translations
 MO := $(patsubst %.po,%.mo,$(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test install lint format elasticsearch elasticsearch-stop redis browser translations worker bench bench-imports bench-assignments clean
+.PHONY: run test install lint format elasticsearch elasticsearch-stop redis browser translations worker bench bench-imports bench-suggest bench-assignments clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,9 @@ bench: install elasticsearch
 
 bench-imports: install elasticsearch
 	PD_BENCH_ELASTICSEARCH_URL=$(TEST_ES_URL) $(BIN)/python -m bench.imports $(BENCH_ARGS)
+
+bench-suggest: install elasticsearch
+	PD_BENCH_ELASTICSEARCH_URL=$(TEST_ES_URL) $(BIN)/python -m bench.suggest $(BENCH_ARGS)
 
 bench-assignments: install
 	$(BIN)/python -m bench.assignments $(BENCH_ARGS)

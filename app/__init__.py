@@ -12,7 +12,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Application factory: configuration from the environment, then `config` on top."""
     from app import auth, cli, errors, limits, web
     from app import config as settings
-    from app.api import imports, match, providers, reports
+    from app.api import imports, match, providers, reports, suggest
     from app.engines import init_app as init_engine
     from app.jobs import executors
 
@@ -28,10 +28,12 @@ def create_app(config: dict | None = None) -> Flask:
     executors.init_app(app)
     limits.init_app(app)
     app.register_blueprint(providers.bp)
+    app.register_blueprint(suggest.bp)
     app.register_blueprint(imports.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(match.bp)
     limits.limit_public(app, providers.bp)
+    limits.limit_public(app, suggest.bp)
     web.init_app(app)
     limits.limit_public(app, web.bp)
     cli.register(app)

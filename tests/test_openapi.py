@@ -30,6 +30,16 @@ def test_search_parameters_are_exactly_the_documented_ones():
     assert documented == set(ProviderSearchArgs().fields)
 
 
+def test_suggest_parameters_are_exactly_the_documented_ones():
+    from app.api.suggest import SuggestArgs
+
+    documented = {p["name"]: p for p in SPEC["paths"]["/v1/suggest"]["get"]["parameters"]}
+    assert set(documented) == set(SuggestArgs().fields)
+    assert {n for n, p in documented.items() if p["required"]} == {
+        n for n, f in SuggestArgs().fields.items() if f.required
+    }
+
+
 def schema_validator(name: str) -> Draft202012Validator:
     schema = {"$ref": f"#/components/schemas/{name}", "components": SPEC["components"]}
     return Draft202012Validator(schema)
@@ -52,6 +62,11 @@ def schema_validator(name: str) -> Draft202012Validator:
         ("/v1/providers?radius=3", 400, "Error"),
         ("/v1/providers/0000000000", 404, "Error"),
         ("/v1/health", 200, "Health"),
+        ("/v1/suggest?q=card", 200, "SuggestResponse"),
+        ("/v1/suggest?q=gar&limit=10", 200, "SuggestResponse"),
+        ("/v1/suggest?q=long+be&lang=es", 200, "SuggestResponse"),
+        ("/v1/suggest?q=a", 200, "SuggestResponse"),
+        ("/v1/suggest?q=card&limit=11", 400, "Error"),
     ],
 )
 def test_responses_match_their_schemas(client, url, status, schema):

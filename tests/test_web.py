@@ -60,6 +60,58 @@ def test_search_page_before_a_search(client):
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
 
 
+def search_box(body: str) -> str:
+    found = re.search(r'<input type="search" id="q"[^>]*>', body)
+    assert found, "no search box on the page"
+    return found.group(0)
+
+
+def test_search_box_carries_what_its_suggestions_need(client):
+    """The box is a plain input; its data says where the script asks and what it announces."""
+    english = search_box(page(client, lang="en"))
+    spanish = search_box(page(client, lang="es"))
+    assert 'role="combobox"' not in english  # added by the script, so the page works without it
+    url = html.unescape(re.search(r'data-suggest-url="([^"]+)"', english).group(1))
+    low = int(re.search(r'data-suggest-min="(\d+)"', english).group(1))
+    high = int(re.search(r'data-suggest-max="(\d+)"', english).group(1))
+    assert client.get(f"{url}?q={'c' * low}&lang=en").status_code == 200
+    assert client.get(f"{url}?q={'c' * high}&lang=en").status_code == 200
+    assert client.get(f"{url}?q={'c' * (high + 1)}&lang=en").status_code == 400
+    answer = client.get(f"{url}?q=cardio&lang=es").json
+    assert {"label": "Cardiología", "kind": "specialty"}.items() <= answer["suggestions"][0].items()
+    announced = {
+        "name": ("Suggestions", "Sugerencias"),
+        "none": ("No suggestions", "No hay sugerencias"),
+        "one": ("1 suggestion available", "1 sugerencia disponible"),
+        "many": ("{num} suggestions available", "{num} sugerencias disponibles"),
+    }
+    for name, (in_english, in_spanish) in announced.items():
+        assert f'data-suggest-{name}="{in_english}"' in english
+        assert f'data-suggest-{name}="{in_spanish}"' in spanish
+    body = page(client, lang="en")
+    assert f"/assets/combobox.js?v={assets.version('combobox.js')}" in body
+
+
+def test_a_search_without_a_place_ignores_the_distance_menu(client):
+    """The form always sends a radius; choosing a specialty alone still searches."""
+    body = page(client, q="Cardiology", radius="10", lang="en")
+    expected = api(client, q="Cardiology", limit=10)
+    assert status_text(body) == f"{expected['total']} providers found"
+    assert npis(body) == [r["npi"] for r in expected["results"]]
+    body = page(client, q="Cardiology", radius="25", near="90012", lang="en")
+    assert "within 25 miles of 90012" in status_text(body)
+
+
+def test_group_and_city_chosen_from_suggestions_show_as_filters(client):
+    """A suggested group or city becomes a filter: shown, removable, the API's results."""
+    params = {"group": "Pacific Gateway IPA", "city": "Los Angeles"}
+    expected = api(client, **params, limit=10)
+    body = page(client, **params, lang="en")
+    assert expected["total"] and npis(body) == [r["npi"] for r in expected["results"]]
+    assert "Remove filter: Pacific Gateway IPA" in body
+    assert "Remove filter: Los Angeles" in body
+
+
 def test_results_are_the_api_results(client):
     params = {"q": "family doctor", "near": "90012", "radius": "10"}
     expected = api(client, **params, limit=10)
@@ -205,7 +257,7 @@ def test_unknown_provider_is_an_html_404(client, path):
 
 
 def test_static_files_are_small_and_cached(client):
-    sizes = {"site.css": 12_000, "site.js": 4_000, "favicon.svg": 1_000}
+    sizes = {"site.css": 12_000, "site.js": 4_000, "combobox.js": 10_000, "favicon.svg": 1_000}
     for name, limit in sizes.items():
         versioned = client.get(f"/assets/{name}?v={assets.version(name)}")
         assert versioned.status_code == 200

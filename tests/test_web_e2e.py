@@ -7,6 +7,7 @@ Needs Debian's Chromium (/usr/bin/chromium) and axe-core in the cache; `make tes
 skip. Screenshots go to PD_SCREENSHOTS_DIR (default var/screenshots/<engine>/).
 """
 
+import contextlib
 import os
 import re
 import threading
@@ -15,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -389,3 +391,274 @@ def test_screenshots(tabs, engine_kind):
             target = folder / f"{name}-{label}.png"
             page.screenshot(path=str(target))
             assert target.stat().st_size > 10_000, target
+
+
+# The search box's suggestions: a WAI-ARIA combobox over GET /v1/suggest.
+SUGGEST_PATH = "/v1/suggest"
+SEARCH_BOX = {"en": "Name, specialty or keyword", "es": "Nombre, especialidad o palabra clave"}
+
+
+def search_box(page: Page, lang: str = "en"):
+    return page.get_by_role("combobox", name=SEARCH_BOX[lang], exact=True)
+
+
+def suggestion_list(page: Page):
+    box = page.locator('[role="combobox"][aria-autocomplete="list"]')
+    return page.locator("#" + box.get_attribute("aria-controls"))
+
+
+def options(page: Page):
+    return suggestion_list(page).get_by_role("option")
+
+
+def watch_suggestions(page: Page) -> list[dict[str, list[str]]]:
+    """The query of every request for suggestions the page makes from now on."""
+    asked: list[dict[str, list[str]]] = []
+
+    def record(request):
+        if urlsplit(request.url).path == SUGGEST_PATH:
+            asked.append(parse_qs(urlsplit(request.url).query))
+
+    page.on("request", record)
+    return asked
+
+
+def exactly(text: str) -> re.Pattern:
+    return re.compile("^" + re.escape(text) + "$")
+
+
+def option(page: Page, label: str, detail: str | None = None):
+    """The option showing this label (and this detail, what it is)."""
+    found = options(page).filter(has=page.locator(".suggestion-label", has_text=exactly(label)))
+    if detail is not None:
+        found = found.filter(has=page.locator(".suggestion-detail", has_text=exactly(detail)))
+    return found
+
+
+def highlight(page: Page, target) -> None:
+    """Press ArrowDown until `target` is the highlighted option."""
+    expect(target).to_be_visible()
+    wanted = target.get_attribute("id")
+    box = page.locator('[role="combobox"][aria-autocomplete="list"]')
+    for _ in range(options(page).count()):
+        page.keyboard.press("ArrowDown")
+        if box.get_attribute("aria-activedescendant") == wanted:
+            return
+    raise AssertionError(f"ArrowDown never reached {wanted}")
+
+
+def test_suggestions_follow_the_keyboard(tab):
+    page = tab.open("/?lang=en")
+    asked = watch_suggestions(page)
+    box = search_box(page)
+    expect(box).to_have_attribute("aria-autocomplete", "list")
+    expect(box).to_have_attribute("aria-expanded", "false")
+    box.press_sequentially("card", delay=60)  # a quick typist: faster than the wait
+    expect(box).to_have_attribute("aria-expanded", "true")
+    listbox = suggestion_list(page)
+    expect(listbox).to_have_attribute("role", "listbox")
+    expect(page.get_by_role("listbox", name="Suggestions")).to_be_visible()
+    cardiology = option(page, "Cardiology", "Specialty")
+    expect(cardiology).to_have_count(1)
+    assert re.fullmatch(r"Cardiology\W+Specialty", cardiology.inner_text())
+    # One request, for the whole word, in the page's language.
+    assert asked == [{"q": ["card"], "lang": ["en"]}]
+    items = options(page)
+    count = items.count()
+    assert count >= 2
+    live = page.locator("#" + listbox.get_attribute("id") + "-status")
+    expect(live).to_have_attribute("aria-live", "polite")
+    expect(live).to_have_text(f"{count} suggestions available")
+
+    assert box.get_attribute("aria-activedescendant") is None
+    ids = [items.nth(i).get_attribute("id") for i in range(count)]
+    plain = items.nth(1).evaluate("el => getComputedStyle(el).backgroundColor")
+    for key, index in (
+        ("ArrowDown", 0),
+        ("ArrowDown", 1),
+        ("ArrowUp", 0),
+        ("ArrowUp", count - 1),  # wraps to the last
+        ("ArrowDown", 0),  # and back to the first
+    ):
+        page.keyboard.press(key)
+        expect(box).to_have_attribute("aria-activedescendant", ids[index])
+        expect(items.nth(index)).to_have_attribute("aria-selected", "true")
+        expect(listbox.locator('[aria-selected="true"]')).to_have_count(1)
+    marked = items.nth(0).evaluate("el => getComputedStyle(el).backgroundColor")
+    assert marked != plain, "the highlighted option looks like the others"
+    expect(box).to_be_focused()
+
+    page.keyboard.press("Escape")
+    expect(box).to_have_attribute("aria-expanded", "false")
+    expect(listbox).to_be_hidden()
+    assert box.get_attribute("aria-activedescendant") is None
+    expect(box).to_have_value("card")
+    page.keyboard.press("Escape")
+    expect(box).to_have_value("")
+
+
+def test_suggestions_need_two_letters_and_say_how_many(tab):
+    page = tab.open("/?lang=en")
+    asked = watch_suggestions(page)
+    box = search_box(page)
+    box.press_sequentially("c")
+    page.wait_for_timeout(500)
+    assert asked == []
+    expect(box).to_have_attribute("aria-expanded", "false")
+    box.press_sequentially("a")
+    expect(box).to_have_attribute("aria-expanded", "true")
+    assert asked == [{"q": ["ca"], "lang": ["en"]}]
+    live = page.get_by_role("status").filter(has_text=re.compile("suggestions? available"))
+    expect(live).to_have_text(re.compile(r"^\d+ suggestions? available$"))
+    page.keyboard.press("Backspace")
+    expect(box).to_have_attribute("aria-expanded", "false")
+    page.wait_for_timeout(500)
+    assert len(asked) == 1
+    box.press_sequentially("zqxv")
+    expect(page.get_by_role("status").filter(has_text="No suggestions")).to_have_count(1)
+    expect(box).to_have_attribute("aria-expanded", "false")
+
+
+def test_only_the_latest_answer_is_shown(tab):
+    page = tab.open("/?lang=en")
+    held = []
+
+    def hold_the_first(route):
+        if parse_qs(urlsplit(route.request.url).query)["q"] == ["pedi"]:
+            held.append(route)  # answered only after the later request's answer is shown
+        else:
+            route.fallback()
+
+    page.route(f"**{SUGGEST_PATH}?*", hold_the_first)
+    box = search_box(page)
+    box.press_sequentially("pedi")
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the first request was never made"
+    box.fill("")
+    box.press_sequentially("card")
+    expect(option(page, "Cardiology", "Specialty")).to_have_count(1)
+    with contextlib.suppress(PlaywrightError):  # the page may have given up on it already
+        held[0].fallback()
+    page.wait_for_timeout(500)
+    expect(option(page, "Cardiology", "Specialty")).to_have_count(1)
+    expect(option(page, "Pediatrics")).to_have_count(0)
+
+
+def test_enter_on_a_provider_opens_their_page(tab):
+    first = tab.page.request.get(tab.base + "/v1/providers?q=cardiology&limit=1").json()
+    provider = first["results"][0]
+    surname = provider["display_name"].split(",")[0].split()[-1]
+    page = tab.open("/?lang=en")
+    search_box(page).press_sequentially(surname)
+    highlight(page, option(page, provider["display_name"]).first)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text(provider["display_name"])
+    assert urlsplit(page.url).path == f"/providers/{provider['npi']}"
+    assert query_of(page)["lang"] == ["en"]
+
+
+def suggested(tab: Tab, typed: str, label: str, lang: str = "en") -> dict:
+    """What the API suggests for `typed` under this label."""
+    answer = tab.page.request.get(f"{tab.base}{SUGGEST_PATH}?q={typed}&lang={lang}").json()
+    return next(s for s in answer["suggestions"] if s["label"] == label)
+
+
+def result_npis(page: Page) -> list[str]:
+    return [
+        h.get_attribute("id").removeprefix("provider-") for h in page.locator(".results h3").all()
+    ]
+
+
+@pytest.mark.parametrize("how", ["keyboard", "mouse"])
+def test_choosing_a_specialty_searches_for_it(tab, how):
+    specialty = suggested(tab, "cardio", "Cardiology")["params"]["specialty"]
+    page = tab.open("/?lang=en")
+    search_box(page).press_sequentially("cardio")
+    cardiology = option(page, "Cardiology", "Specialty")
+    if how == "keyboard":
+        highlight(page, cardiology)
+        page.keyboard.press("Enter")
+    else:
+        cardiology.click()
+    expect(status(page)).to_contain_text("providers found")
+    assert query_of(page)["specialty"] == specialty and "q" not in query_of(page)
+    expect(page.get_by_role("link", name="Remove filter: Cardiology")).to_be_visible()
+    expected = tab.page.request.get(f"{tab.base}/v1/providers?specialty={specialty[0]}").json()
+    assert result_npis(page) == [r["npi"] for r in expected["results"]]
+
+
+def test_choosing_a_group_keeps_the_place(tab):
+    page = tab.open("/?lang=en&near=90012")  # results sorted nearest first
+    search_box(page).press_sequentially("gateway")
+    highlight(page, option(page, "Pacific Gateway IPA", "Medical group"))
+    page.keyboard.press("Enter")
+    expect(status(page)).to_contain_text("providers found within 10 miles of 90012")
+    query = query_of(page)
+    assert query["group"] == ["Pacific Gateway IPA"] and query["near"] == ["90012"]
+    assert "q" not in query and "sort" not in query
+    expect(page.get_by_role("link", name="Remove filter: Pacific Gateway IPA")).to_be_visible()
+    groups = page.locator(".results .group").all_inner_texts()
+    assert groups and set(groups) == {"Pacific Gateway IPA"}
+
+
+def test_enter_without_a_choice_searches_as_typed_and_tab_moves_on(tab):
+    page = tab.open("/?lang=en")
+    box = search_box(page)
+    box.press_sequentially("card")
+    expect(box).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("Tab")
+    expect(box).to_have_attribute("aria-expanded", "false")
+    expect(page.get_by_label("ZIP code")).to_be_focused()
+    box.focus()
+    box.press_sequentially("iology")
+    expect(box).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("Enter")
+    expect(status(page)).to_contain_text("providers found")
+    assert query_of(page)["q"] == ["cardiology"]
+
+
+def test_suggestions_in_spanish(tab):
+    page = tab.open("/?lang=es")
+    asked = watch_suggestions(page)
+    box = search_box(page, "es")
+    box.press_sequentially("cardio")
+    cardiology = option(page, "Cardiología", "Especialidad")
+    expect(cardiology).to_have_count(1)
+    expect(page.get_by_role("listbox", name="Sugerencias")).to_be_visible()
+    assert asked == [{"q": ["cardio"], "lang": ["es"]}]
+    count = options(page).count()
+    live = page.get_by_role("status").filter(has_text="disponible")
+    expected = "1 sugerencia disponible" if count == 1 else f"{count} sugerencias disponibles"
+    expect(live).to_have_text(expected)
+    highlight(page, cardiology)
+    page.keyboard.press("Enter")
+    expect(status(page)).to_contain_text("proveedores encontrados")
+    assert (
+        query_of(page)["specialty"]
+        == suggested(tab, "cardio", "Cardiología", "es")["params"]["specialty"]
+    )
+    expect(page.get_by_role("link", name="Quitar filtro: Cardiología")).to_be_visible()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_axe_finds_no_violations_with_suggestions_open(tabs, axe_source, viewport, engine_kind):
+    tab = tabs(viewport=viewport)
+    folder = SCREENSHOTS / engine_kind
+    folder.mkdir(parents=True, exist_ok=True)
+    found = {}
+    for lang, typed in (("en", "card"), ("es", "cardio")):
+        page = tab.open(f"/?lang={lang}")
+        search_box(page, lang).press_sequentially(typed)
+        expect(options(page).first).to_be_visible()
+        page.keyboard.press("ArrowDown")  # one option highlighted, the others not
+        label = "desktop" if viewport is DESKTOP else "phone"
+        page.screenshot(path=str(folder / f"suggestions-{lang}-{label}.png"))
+        violations = run_axe(page, axe_source)
+        if violations:
+            found[lang] = violations
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= viewport["width"], f"{width} px wide with the suggestions open"
+    assert not found, f"axe-core violations: {found}"

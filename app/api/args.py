@@ -159,6 +159,12 @@ def load_search_args(
     """Parse request.args; a scalar parameter given twice is an error naming it. `plans` (code ->
     name, from the engine) lets plan names typed in `q` be read as the `plan` filter."""
     schema = ProviderSearchArgs(max_page_size=max_page_size, plans=plans)
+    return schema.load(query_data(args, schema))
+
+
+def query_data(args: MultiDict, schema: Schema) -> dict:
+    """Query-string values for `schema`: lists for its list fields; a scalar given twice is an
+    error naming it."""
     data: dict = {}
     errors: dict = {}
     for key in args:
@@ -172,4 +178,4 @@ def load_search_args(
             data[key] = values[0]
     if errors:
         raise ValidationError(errors)
-    return schema.load(data)
+    return data

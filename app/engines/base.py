@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from app.search.query import SearchQuery
+from app.search.suggest import DirectoryNames
 
 
 class EngineUnavailable(RuntimeError):
@@ -99,6 +100,18 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def plan_names(self) -> dict[str, str]:
         """Display names of the plan codes in the live generation."""
+
+    @abc.abstractmethod
+    def suggest(self, prefix_words: tuple[str, ...], limit: int) -> list[dict]:
+        """Providers whose name completes the typed words (app.search.suggest.key_match), best
+        first: a whole last word before a started one, then the most locations, then by
+        sort_name and NPI; at most `limit`. Each as {kind, npi, label, sort_name, popularity
+        (locations), exact, specialty (primary code), city (first location's)}."""
+
+    @abc.abstractmethod
+    def directory_names(self) -> DirectoryNames:
+        """The groups, offices and cities of the live directory with their locations, and the
+        specialty and language codes with their providers; the same object until it changes."""
 
     @abc.abstractmethod
     def generations(self) -> list[dict]:

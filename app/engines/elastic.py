@@ -21,6 +21,7 @@ from app.engines.base import (
     plan_names_of,
 )
 from app.search.query import SearchQuery, plan_keys
+from app.search.suggest import DirectoryNames, provider_keys
 
 log = logging.getLogger(__name__)
 # At DEBUG the client logs whole request and response bodies, and a matching query carries the
@@ -33,6 +34,10 @@ BULK_CHUNK = 500
 BULK_RETRIES = 5
 MAX_REPORTED_FAILURES = 20
 PLAN_NAMES_TTL_SECONDS = 30.0
+# How often the names for suggestions check that the live generation is still the one read.
+NAMES_CHECK_SECONDS = 5.0
+NAMES_SIZE = 10000
+OFFICES_PAGE = 5000
 
 
 def load_index_definition() -> dict:
@@ -53,6 +58,8 @@ def to_source(doc: dict) -> dict:
         }
         for loc in doc["locations"]
     ]
+    source["suggest_keys"] = provider_keys(doc)
+    source["location_count"] = len(doc["locations"])
     return source
 
 
@@ -148,6 +155,8 @@ class ElasticEngine(Engine):
         self.client = client
         self.alias = f"{prefix}providers"
         self._plan_names: tuple[float, dict[str, str]] | None = None
+        # (checked at, live index, names): read again only when another generation is live.
+        self._names: tuple[float, str, DirectoryNames] | None = None
 
     def new_generation(self) -> ElasticWriter:
         return ElasticWriter(self)
@@ -195,6 +204,7 @@ class ElasticEngine(Engine):
             known = mapping[index]["mappings"].get("_meta", {}).get("plan_names", {})
             self.client.indices.put_mapping(index=index, meta={"plan_names": {**names, **known}})
             self._plan_names = None
+        self._names = None
         if failures:
             raise GenerationFailed(f"{len(failures)} change(s) failed: {json.dumps(failures[:3])}")
         return {"upserted": upserted, "deleted": deleted}
@@ -256,6 +266,77 @@ class ElasticEngine(Engine):
             meta = next(iter(mapping.body.values()))["mappings"].get("_meta", {})
             self._plan_names = (now, meta.get("plan_names", {}))
         return self._plan_names[1]
+
+    def suggest(self, prefix_words: tuple[str, ...], limit: int) -> list[dict]:
+        body = es_query.suggest_body(prefix_words, limit)
+        body["source"] = body.pop("_source")
+        response = self._call(self.client.search, index=self.alias, **body)
+        found = []
+        for hit in response["hits"]["hits"]:
+            source = hit["_source"]
+            locations = source.get("locations") or []
+            codes = source.get("specialty_codes") or []
+            found.append(
+                {
+                    "kind": "provider",
+                    "npi": source["npi"],
+                    "label": source["display_name"],
+                    "sort_name": source["sort_name"],
+                    "popularity": hit["sort"][1],
+                    "exact": hit["sort"][0] >= 1,
+                    "specialty": codes[0] if codes else None,
+                    "city": locations[0].get("city") if locations else None,
+                }
+            )
+        return found
+
+    def directory_names(self) -> DirectoryNames:
+        now = time.monotonic()
+        cached = self._names
+        if cached is not None and now - cached[0] < NAMES_CHECK_SECONDS:
+            return cached[2]
+        live = self._call(self.live_indices)
+        if not live:
+            raise EngineUnavailable(
+                "the directory has not been built yet: run `provider-directory import`"
+            )
+        names = cached[2] if cached is not None and cached[1] == live[0] else None
+        if names is None:
+            names = self._read_names(live[0])
+        self._names = (now, live[0], names)
+        return names
+
+    def _read_names(self, index: str) -> DirectoryNames:
+        aggs = self._call(
+            self.client.search, index=index, **es_query.directory_names_body(NAMES_SIZE)
+        )["aggregations"]
+
+        def counts(buckets) -> dict[str, int]:
+            return {b["key"]: b["doc_count"] for b in buckets if b["key"]}
+
+        offices: dict[tuple[str, str], int] = {}
+        after = None
+        while True:
+            page = self._call(
+                self.client.search, index=index, **es_query.offices_body(OFFICES_PAGE, after)
+            )["aggregations"]["locations"]["offices"]
+            for bucket in page["buckets"]:
+                if bucket["key"]["name"]:
+                    offices[bucket["key"]["name"], bucket["key"]["city"]] = bucket["doc_count"]
+            after = page.get("after_key")
+            if not page["buckets"] or after is None:
+                break
+        return DirectoryNames(
+            groups={
+                b["key"]: int(b["locations"]["value"])
+                for b in aggs["groups"]["buckets"]
+                if b["key"]
+            },
+            offices=offices,
+            cities=counts(aggs["locations"]["cities"]["buckets"]),
+            specialties=counts(aggs["specialties"]["buckets"]),
+            languages=counts(aggs["languages"]["buckets"]),
+        )
 
     def get(self, npi: str) -> dict | None:
         try:

@@ -25,10 +25,11 @@ from app.engines.base import (
 from app.search import filters
 from app.search.geo import unit_vector
 from app.search.query import SearchQuery, plan_keys
+from app.search.suggest import KEY_END, DirectoryNames, provider_keys, typed_key
 from app.vocab.text import has_digit, max_edits
 
 LIVE_NAME = "directory.sqlite3"
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 INTERNAL_FIELDS = ("search_text", "name_text", "primary_specialty")
 
 # STRICT tables refuse a value of the wrong type, as a strict Elasticsearch mapping does.
@@ -47,7 +48,7 @@ CREATE TABLE provider_terms(
 CREATE TABLE locations(
   id INTEGER PRIMARY KEY, provider_id INTEGER NOT NULL, ord INTEGER NOT NULL,
   lat REAL NOT NULL, lon REAL NOT NULL, x REAL NOT NULL, y REAL NOT NULL, z REAL NOT NULL,
-  city TEXT NOT NULL, zip TEXT NOT NULL, telehealth INTEGER NOT NULL,
+  city TEXT NOT NULL, zip TEXT NOT NULL, telehealth INTEGER NOT NULL, name TEXT,
   npi TEXT NOT NULL, entity_type TEXT NOT NULL, gender TEXT, pcp INTEGER NOT NULL,
   age_min INTEGER NOT NULL, age_max INTEGER NOT NULL, medical_group TEXT) STRICT;
 CREATE TABLE location_terms(
@@ -57,6 +58,12 @@ CREATE TABLE location_plans(
   location_id INTEGER NOT NULL, plan TEXT NOT NULL, provider_id INTEGER NOT NULL,
   line_of_business TEXT NOT NULL, accepting TEXT NOT NULL,
   PRIMARY KEY (location_id, plan)) STRICT, WITHOUT ROWID;
+-- One row per word-start of each provider's name (app.search.suggest.word_keys): what the
+-- search box completes to is a range of keys, read from a B-tree, never a scan of the providers.
+CREATE TABLE suggest_keys(
+  key TEXT NOT NULL, provider_id INTEGER NOT NULL, popularity INTEGER NOT NULL,
+  sort_name TEXT NOT NULL, npi TEXT NOT NULL,
+  PRIMARY KEY (key, provider_id)) STRICT, WITHOUT ROWID;
 CREATE VIRTUAL TABLE location_geo USING rtree(id, min_lat, max_lat, min_lon, max_lon);
 CREATE VIRTUAL TABLE provider_text USING fts5(
   name, words, tokenize = 'unicode61 remove_diacritics 2', detail = 'column');
@@ -68,9 +75,13 @@ CREATE INDEX providers_sort ON providers(sort_name, npi);
 CREATE INDEX provider_terms_lookup ON provider_terms(field, value, provider_id);
 CREATE INDEX locations_provider ON locations(provider_id);
 CREATE INDEX location_terms_lookup ON location_terms(field, value, location_id);
+CREATE INDEX suggest_rank ON suggest_keys(popularity DESC, sort_name, npi);
 """
 MMAP_BYTES = 1 << 30
 CACHE_KIB = 64 * 1024
+# A typed prefix matching more name keys than this is ranked by walking the keys best first
+# (suggest_rank) until enough match; a rarer one by reading its whole range and sorting it.
+SUGGEST_SCAN_ROWS = 2000
 
 
 def _insert_document(db: sqlite3.Connection, doc: dict) -> None:
@@ -110,11 +121,18 @@ def _insert_document(db: sqlite3.Connection, doc: dict) -> None:
         "INSERT INTO provider_text(rowid, name, words) VALUES (?, ?, ?)",
         (pid, doc["name_text"], doc["search_text"]),
     )
+    db.executemany(
+        "INSERT INTO suggest_keys VALUES (?,?,?,?,?)",
+        [
+            (key, pid, len(doc["locations"]), doc["sort_name"], doc["npi"])
+            for key in provider_keys(doc)
+        ],
+    )
     for ord_, loc in enumerate(doc["locations"]):
         lid = db.execute(
             "INSERT INTO locations(provider_id, ord, lat, lon, x, y, z, city, zip,"
-            " telehealth, npi, entity_type, gender, pcp, age_min, age_max, medical_group)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " telehealth, name, npi, entity_type, gender, pcp, age_min, age_max, medical_group)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 pid,
                 ord_,
@@ -124,6 +142,7 @@ def _insert_document(db: sqlite3.Connection, doc: dict) -> None:
                 loc["city"],
                 loc["zip"],
                 int(loc["telehealth"]),
+                loc.get("name"),
                 *filters,
             ),
         ).lastrowid
@@ -155,6 +174,7 @@ def _delete_provider(db: sqlite3.Connection, npi: str) -> bool:
     db.execute("DELETE FROM locations WHERE provider_id = ?", (pid,))
     db.execute("DELETE FROM provider_terms WHERE provider_id = ?", (pid,))
     db.execute("DELETE FROM provider_text WHERE rowid = ?", (pid,))
+    db.execute("DELETE FROM suggest_keys WHERE provider_id = ?", (pid,))
     db.execute("DELETE FROM provider_docs WHERE id = ?", (pid,))
     db.execute("DELETE FROM providers WHERE id = ?", (pid,))
     return True
@@ -236,6 +256,7 @@ class _Snapshot:
         """Forget what was read from the file; called when another connection changed it."""
         self.data_version = self.db.execute("PRAGMA data_version").fetchone()[0]
         self._vocabulary = None
+        self._names: DirectoryNames | None = None
         row = self.db.execute("SELECT value FROM meta WHERE key = 'plan_names'").fetchone()
         self.plan_names = json.loads(row[0]) if row else {}
 
@@ -247,6 +268,40 @@ class _Snapshot:
             # Typos are looked up among words only: numbers and codes match exactly.
             self._vocabulary = [t for t in terms if not has_digit(t)] or terms
         return self._vocabulary
+
+    @property
+    def names(self) -> DirectoryNames:
+        if self._names is None:
+            db = self.db
+            terms: dict[str, dict[str, int]] = {"specialty": {}, "language": {}}
+            for field, value, count in db.execute(
+                "SELECT field, value, COUNT(*) FROM provider_terms"
+                " WHERE field IN ('specialty', 'language') GROUP BY field, value"
+            ):
+                terms[field][value] = count
+            self._names = DirectoryNames(
+                groups=dict(
+                    db.execute(
+                        "SELECT medical_group, COUNT(*) FROM locations"
+                        " WHERE medical_group <> '' GROUP BY medical_group"
+                    ).fetchall()
+                ),
+                offices={
+                    (name, city): count
+                    for name, city, count in db.execute(
+                        "SELECT name, city, COUNT(*) FROM locations WHERE name <> ''"
+                        " GROUP BY name, city"
+                    )
+                },
+                cities=dict(
+                    db.execute(
+                        "SELECT city, COUNT(*) FROM locations WHERE city <> '' GROUP BY city"
+                    ).fetchall()
+                ),
+                specialties=terms["specialty"],
+                languages=terms["language"],
+            )
+        return self._names
 
 
 class EmbeddedEngine(Engine):
@@ -357,6 +412,86 @@ class EmbeddedEngine(Engine):
         )
         found = row.fetchone()
         return json.loads(found[0]) if found else None
+
+    def directory_names(self) -> DirectoryNames:
+        return self._snapshot().names
+
+    def suggest(self, prefix_words: tuple[str, ...], limit: int) -> list[dict]:
+        db = self._snapshot().db
+        typed = typed_key(prefix_words)
+        exact = self._suggest_ids(
+            db, "key = :typed OR (key >= :word AND key < :word_end)", typed, limit, ()
+        )
+        started = self._suggest_ids(
+            db, "key >= :typed AND key < :typed_end", typed, limit - len(exact), exact
+        )
+        ids = exact + started
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        facts = {
+            pid: row
+            for pid, *row in db.execute(
+                "SELECT p.id, p.npi, p.sort_name, json_extract(d.doc, '$.display_name'),"
+                " json_extract(d.doc, '$.specialty_codes[0]'),"
+                " json_extract(d.doc, '$.locations[0].city'),"
+                " json_array_length(d.doc, '$.locations')"
+                f" FROM providers p JOIN provider_docs d ON d.id = p.id WHERE p.id IN ({marks})",
+                ids,
+            )
+        }
+        found = []
+        for pid in ids:
+            npi, sort_name, label, specialty, city, popularity = facts[pid]
+            found.append(
+                {
+                    "kind": "provider",
+                    "npi": npi,
+                    "label": label,
+                    "sort_name": sort_name,
+                    "popularity": popularity,
+                    "exact": pid in exact,
+                    "specialty": specialty,
+                    "city": city,
+                }
+            )
+        return found
+
+    @staticmethod
+    def _suggest_ids(
+        db: sqlite3.Connection, where: str, typed: str, limit: int, skip: Iterable[int]
+    ) -> list[int]:
+        """The best `limit` providers (popularity, sort_name, npi) with a key meeting `where`."""
+        if limit <= 0:
+            return []
+        params = {
+            "typed": typed,
+            "typed_end": typed + KEY_END,
+            "word": typed + " ",
+            "word_end": typed + " " + KEY_END,
+        }
+        skip = set(skip)
+        columns = "provider_id, popularity, sort_name, npi"
+        rows = db.execute(
+            f"SELECT {columns} FROM suggest_keys WHERE {where} LIMIT {SUGGEST_SCAN_ROWS + 1}",
+            params,
+        ).fetchall()
+        if len(rows) > SUGGEST_SCAN_ROWS:
+            # A common prefix: the best keys overall soon include enough that match.
+            rows = db.execute(
+                f"SELECT {columns} FROM suggest_keys INDEXED BY suggest_rank WHERE {where}"
+                " ORDER BY popularity DESC, sort_name, npi",
+                params,
+            )
+        else:
+            rows = sorted(rows, key=lambda r: (-r[1], r[2], r[3]))
+        found: list[int] = []
+        for pid, *_rank in rows:
+            if pid not in skip and pid not in found:
+                found.append(pid)
+                if len(found) == limit:
+                    break
+        return found
 
     def search(self, query: SearchQuery) -> SearchResult:
         snap = self._snapshot()

@@ -4,6 +4,7 @@ from dataclasses import replace
 
 from app.search import filters, ranking
 from app.search.query import SearchQuery, plan_filter_keys
+from app.search.suggest import typed_key
 from app.vocab.text import max_edits
 
 TEXT_FIELD = "search_text"
@@ -12,7 +13,20 @@ NAME_FIELD = "name_text"
 FUZZY_MAX_EXPANSIONS = 1000
 INNER_HITS_SIZE = 100
 FACET_SIZE = 1000
-SOURCE_EXCLUDES = ["search_text", "name_text", "locations.geo", "locations.plan_keys"]
+SOURCE_EXCLUDES = [
+    "search_text",
+    "name_text",
+    "suggest_keys",
+    "location_count",
+    "locations.geo",
+    "locations.plan_keys",
+]
+SUGGEST_FIELD = "suggest_keys"
+SUGGEST_PREFIXES = "suggest_keys.prefixes"
+# The longest prefix indexed (`max_gram` of `suggest_edges` in the mapping); longer ones are
+# matched with a prefix query on the whole keys.
+SUGGEST_MAX_GRAM = 40
+SUGGEST_SOURCE = ["npi", "display_name", "sort_name", "specialty_codes", "locations.city"]
 
 PROVIDER_FACET_FIELDS = {f.parameter: f.field for f in filters.at(filters.PROVIDER) if f.facet}
 LOCATION_FACET_FIELDS = {
@@ -308,3 +322,74 @@ def parse_facets(query: SearchQuery, aggs: dict) -> dict[str, dict[str, int]]:
             buckets = agg["matching"]["plans"]["matching"]["values"]["buckets"]
             facets[name] = {b["key"]: b["providers"]["doc_count"] for b in buckets}
     return facets
+
+
+def _starts_with(prefix: str) -> dict:
+    if len(prefix) <= SUGGEST_MAX_GRAM:
+        return {"term": {SUGGEST_PREFIXES: prefix}}
+    return {"prefix": {SUGGEST_FIELD: prefix}}
+
+
+def suggest_body(words: tuple[str, ...], limit: int) -> dict:
+    """Providers with a name key that completes the typed words; a key where the last word is
+    whole scores 1, others 0; then the most locations, then sort_name and NPI."""
+    typed = typed_key(words)
+    whole_word = {"bool": {"should": [{"term": {SUGGEST_FIELD: typed}}, _starts_with(typed + " ")]}}
+    return {
+        "size": limit,
+        "query": {
+            "bool": {
+                "filter": [_starts_with(typed)],
+                "should": [{"constant_score": {"filter": whole_word, "boost": 1.0}}],
+            }
+        },
+        "sort": [
+            {"_score": "desc"},
+            {"location_count": "desc"},
+            {"sort_name": "asc"},
+            {"npi": "asc"},
+        ],
+        "_source": SUGGEST_SOURCE,
+        "track_total_hits": False,
+    }
+
+
+def directory_names_body(size: int) -> dict:
+    """Aggregations of the groups (with their locations), cities, specialties and languages."""
+    return {
+        "size": 0,
+        "aggs": {
+            "groups": {
+                "terms": {"field": "medical_group", "size": size},
+                "aggs": {"locations": {"sum": {"field": "location_count"}}},
+            },
+            "specialties": {"terms": {"field": "specialty_codes", "size": size}},
+            "languages": {"terms": {"field": "languages", "size": size}},
+            "locations": {
+                "nested": {"path": "locations"},
+                "aggs": {"cities": {"terms": {"field": "locations.city", "size": size}}},
+            },
+        },
+    }
+
+
+def offices_body(page: int, after: dict | None) -> dict:
+    """One page of the (office name, city) pairs of all locations, with their counts."""
+    composite: dict = {
+        "size": page,
+        "sources": [
+            {"name": {"terms": {"field": "locations.name"}}},
+            {"city": {"terms": {"field": "locations.city"}}},
+        ],
+    }
+    if after:
+        composite["after"] = after
+    return {
+        "size": 0,
+        "aggs": {
+            "locations": {
+                "nested": {"path": "locations"},
+                "aggs": {"offices": {"composite": composite}},
+            }
+        },
+    }

@@ -57,6 +57,8 @@ FIELD_NAMES = {
     "telehealth": _l("Offers video visits"),
     "accessibility": _l("Accessibility"),
     "sort": _l("Sort by"),
+    "group": _l("Medical group"),
+    "city": _l("City"),
 }
 
 
@@ -120,6 +122,10 @@ def to_query(
     are the directory's plan names, read when typed in the search box."""
     args = MultiDict(request.args)
     args["limit"] = str(min(PAGE_SIZE, max_page_size))
+    # The form's distance menu always sends a radius: without a ZIP code or location there is
+    # nothing to measure it from, so a search by name or specialty alone leaves it out.
+    if "near" not in args:
+        args.pop("radius", None)
     return load_search_args(args, max_page_size, plans)
 
 

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from app.engines import get_engine
 from app.engines.base import EngineUnavailable
 from app.search import spelling
+from app.search import suggest as suggestions
 from app.search.geo import great_circle_miles
 from app.search.relax import relaxations
 from app.search.results import present_provider, present_search
@@ -96,7 +97,17 @@ def search():
     context["menus"] = filters.menus(counts, chosen, plan_names)
     context["active"] = _active_filters(req, plan_names)
     context["filter_names"] = search_form.FILTERS
+    context["suggest"] = _suggest_settings()
     return render_template("search.html", **context), status
+
+
+def _suggest_settings() -> dict:
+    """Where the search box asks for suggestions, and from how many letters to how many."""
+    return {
+        "url": url_for("suggest.suggest"),
+        "min": suggestions.MIN_LETTERS,
+        "max": suggestions.MAX_LETTERS,
+    }
 
 
 def _results_page(req: search_form.PageRequest, query, shaped: dict) -> dict:
@@ -219,6 +230,9 @@ def _active_filters(req: search_form.PageRequest, plan_names: dict) -> list[tupl
         "type": lambda v: present.label(i18n.ENTITY_TYPES, v),
         "pcp": lambda v: str(search_form.FIELD_NAMES["pcp"]),
         "telehealth": lambda v: str(search_form.FIELD_NAMES["telehealth"]),
+        # Set by choosing a suggestion: a medical group or a city by its name.
+        "group": str,
+        "city": str,
     }
     active = []
     for name, name_of in names.items():

@@ -29,8 +29,8 @@ install: $(STAMP) $(MO)
 
 # After changing the page's text: collect it into messages.pot and add what is new to each catalog.
 translations: install
-	cd app/web && ../../$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --omit-header \
-		--sort-output -o translations/messages.pot .
+	cd app && ../$(BIN)/pybabel extract -F web/babel.cfg -k _l --no-location --omit-header \
+		--sort-output -o web/translations/messages.pot web search
 	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) \
 		--no-fuzzy-matching --ignore-obsolete --width 100
 

@@ -57,6 +57,7 @@ def schema_validator(name: str) -> Draft202012Validator:
         ("/v1/providers?q=golden+poppy+medi-cal+562-555-0196&limit=3", 200, "SearchResponse"),
         ("/v1/providers?q=GP-91506-T&limit=3", 200, "SearchResponse"),
         ("/v1/providers?q=rahs&limit=3", 200, "SearchResponse"),
+        ("/v1/providers?q=pediatrician+near+me&limit=3", 200, "SearchResponse"),
         ("/v1/providers?q=pediatrician&near=90033&radius=1", 200, "SearchResponse"),
         ("/v1/providers?limit=2", 200, "SearchResponse"),
         ("/v1/providers?radius=3", 400, "Error"),

@@ -166,3 +166,32 @@ def test_the_page_offers_the_respelled_search_and_the_nearest_searches(client):
     html = client.get(typed).get_data(as_text=True)
     assert "No providers match" in html
     assert '<a href="/?lang=en&amp;q=female+pediatrician+who+90033">Without “Language' in html
+
+
+def test_near_me_is_read_as_a_place_the_visitor_must_give(client):
+    body = search(client, q="pediatrician near me")
+    near_me = body["interpretation"]["phrases"][-1]
+    assert near_me == {
+        "text": "near me",
+        "kind": "near_me",
+        "parameter": "near",
+        "values": [],
+        "label": "Near you",
+    }
+    # Without a place nobody is left out; with one, it applies.
+    assert body["total"] == search(client, q="pediatrician")["total"]
+    near = search(client, q="pediatrician near me", near="90033")
+    assert near["total"] < body["total"]
+    assert all("distance_miles" in loc for r in near["results"] for loc in r["locations"])
+    assert (
+        search(client, q="pediatra cerca de mi", lang="es")["interpretation"]["phrases"][-1][
+            "label"
+        ]
+        == "Cerca de usted"
+    )
+    # The page asks for the place, and (with JavaScript) the browser's location at once.
+    html = client.get("/?q=pediatrician+near+me&lang=en").get_data(as_text=True)
+    assert "To see who is near you, enter your ZIP code or use your location." in html
+    assert 'id="use-location" hidden data-auto="1"' in html
+    placed = client.get("/?q=pediatrician+near+me&near=90033&lang=en").get_data(as_text=True)
+    assert "data-auto" not in placed

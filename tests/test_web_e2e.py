@@ -304,6 +304,18 @@ def test_use_my_location(tabs):
     expect(page.locator(".results .distance").first).to_contain_text("miles away")
 
 
+def test_near_me_asks_the_browser_where_the_visitor_is(tabs):
+    tab = tabs(
+        geolocation={"latitude": 34.0614, "longitude": -118.2385}, permissions=["geolocation"]
+    )
+    page = tab.open("/?lang=en&q=pediatrician+near+me")
+    # The page asks for the location by itself and searches around it.
+    expect(status(page)).to_contain_text("within 10 miles of your location")
+    assert query_of(page)["near"] == ["34.0614,-118.2385"]
+    assert query_of(page)["q"] == ["pediatrician near me"]
+    expect(page.locator(".results .distance").first).to_contain_text("miles away")
+
+
 def test_no_results_and_bad_input_say_what_to_do(tab):
     page = tab.open("/?lang=en&near=90012&radius=1&language=km&specialty=207RC0000X")
     expect(page.get_by_text("No providers match near this place.")).to_be_visible()

@@ -94,6 +94,18 @@ SENTENCE_WORDS = frozenset(
         "al", "lo", "su", "sus", "mas", "cerca",
     }
 )  # fmt: skip
+# "Near me" and its kin: a place only the visitor's device knows. Read as a `near` with no value,
+# which the page fills in from the browser's location when the visitor allows it.
+NEAR_ME = frozenset(
+    tuple(phrase.split())
+    for phrase in (
+        "near me", "close to me", "around me", "nearby", "near by", "close by", "closest",
+        "nearest", "near my home", "near my house", "near where i live", "cerca de mi",
+        "cerca de mi casa", "cerca de aqui", "cerca de donde vivo", "mas cercano", "mas cercana",
+        "cercano", "cercana", "cercanos",
+    )
+)  # fmt: skip
+NEAR_ME_KIND = "near_me"
 CITY_STATE = "CA"
 MAX_CITY_WORDS = 3
 # What is read but still matched as text (a phone number, a plan provider ID) names this parameter.
@@ -166,6 +178,11 @@ def read_query(text: str, plans: Mapping[str, str] | None = None) -> Reading:
                 phrases.append(read)
             i += 1
             continue
+        size = _near_me_at(words, i)
+        if size:
+            phrases.append(Read(" ".join(words[i : i + size]), NEAR_ME_KIND, "near", ()))
+            i += size
+            continue
         plan = _plan_at(words, i, plan_names, table)
         if plan is not None:
             size, read = plan
@@ -187,6 +204,8 @@ def read_query(text: str, plans: Mapping[str, str] | None = None) -> Reading:
     left, place = _city(left, bool(phrases))
     if place is not None and not _has(phrases, "near"):
         phrases.append(place)
+    if _has(phrases, "near"):  # a ZIP or a city typed beside "near me" says where
+        phrases = [p for p in phrases if p.kind != NEAR_ME_KIND]
     left = [w for w in left if w not in FILLER or w in kept]
     if phrases:
         left = [w for w in left if w not in SENTENCE_WORDS or w in kept]
@@ -265,7 +284,17 @@ def _after_line(words: list[str], i: int, table: dict) -> bool:
 
 
 def _has(phrases: list[Read], parameter: str) -> bool:
-    return any(p.parameter == parameter for p in phrases)
+    """Whether a phrase has given this parameter a value ("near me" has none)."""
+    return any(p.parameter == parameter and p.values for p in phrases)
+
+
+def _near_me_at(words: list[str], i: int) -> int:
+    """How many words from `i` say "near me", or 0."""
+    longest = max(len(p) for p in NEAR_ME)
+    for size in range(min(longest, len(words) - i), 0, -1):
+        if tuple(words[i : i + size]) in NEAR_ME:
+            return size
+    return 0
 
 
 def _phrase_at(words: list[str], i: int, table: dict) -> tuple[int, Read] | None:

@@ -4,7 +4,7 @@
 
 from flask_babel import gettext
 
-from app.search.reader import Read, Reading
+from app.search.reader import NEAR_ME_KIND, Read, Reading
 from app.vocab import languages
 from app.vocab.npi import is_valid_npi
 from app.vocab.phones import parse_phone
@@ -52,6 +52,8 @@ def label(phrase: Read) -> str:
         return gettext("Phone: %(number)s", number=number)
     if phrase.kind == "provider_id":
         return gettext("Plan provider ID: %(id)s", id=values[0].upper())
+    if phrase.kind == NEAR_ME_KIND:
+        return gettext("Near you")
     place = phrase.text if phrase.text.isdigit() else phrase.text.title()
     return gettext("Near %(place)s", place=place)
 

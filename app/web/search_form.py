@@ -14,6 +14,7 @@ from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from app.api.args import ProviderSearchArgs, load_search_args
+from app.search import filters
 from app.search.query import SearchQuery
 from app.vocab.zips import ZIP_PATTERN
 from app.web import i18n
@@ -42,23 +43,13 @@ FILTERS = (
     "type",
 )
 
+# What each parameter is called on the page: the filters by their declared labels.
 FIELD_NAMES = {
     "q": _l("Name, specialty or keyword"),
     "near": _l("ZIP code"),
     "radius": _l("Distance"),
-    "specialty": _l("Specialty"),
-    "type": _l("Kind of provider"),
-    "pcp": _l("Primary care providers only"),
-    "accepting_new_patients": _l("Accepting new patients"),
-    "plan": _l("Health plan"),
-    "line_of_business": _l("Type of coverage"),
-    "language": _l("Language spoken"),
-    "gender": _l("Gender"),
-    "telehealth": _l("Offers video visits"),
-    "accessibility": _l("Accessibility"),
     "sort": _l("Sort by"),
-    "group": _l("Medical group"),
-    "city": _l("City"),
+    **{f.parameter: f.label for f in filters.FILTERS},
 }
 
 

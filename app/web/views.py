@@ -14,6 +14,7 @@ from app.engines.base import EngineUnavailable
 from app.search import spelling
 from app.search import suggest as suggestions
 from app.search.geo import great_circle_miles
+from app.search.reader import NEAR_ME_KIND
 from app.search.relax import relaxations
 from app.search.results import present_provider, present_search
 from app.vocab.npi import NPI_PATTERN
@@ -74,6 +75,7 @@ def search():
         "plan_names": plan_names,
         "read": [],
         "did_you_mean": None,
+        "near_me": False,
         "relaxations": [],
     }
     status = 200
@@ -88,6 +90,10 @@ def search():
             result, counts = facets.search(engine, query)
             context["page"] = _results_page(req, query, present_search(result, query, plan_names))
             context["read"] = _read_chips(req, query.reading)
+            # "near me" typed without a place: the page asks the browser where the visitor is.
+            context["near_me"] = query.geo is None and any(
+                p.kind == NEAR_ME_KIND for p in (query.reading.phrases if query.reading else ())
+            )
             context["did_you_mean"] = _did_you_mean(req, engine, query, result.hits)
             if not result.total:
                 context["relaxations"] = _relaxation_links(req, query, relaxations(engine, query))

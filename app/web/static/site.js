@@ -20,6 +20,8 @@
         near.focus();
       }, { timeout: 15000, maximumAge: 600000 });
     });
+    // "near me" was typed without a place: ask for the location once, as the button would.
+    if (button.dataset.auto && !near.value) { button.click(); }
   }
 
   // Leave empty fields out of the address, so shared links stay short.

@@ -1,6 +1,8 @@
 """Searches as people type them, through the API on both engines: the query is read into filters,
 the reading is in the answer, explicit parameters win, and look-alike names are never matched."""
 
+import re
+
 import pytest
 
 from app.search.reader import read_query
@@ -195,3 +197,26 @@ def test_near_me_is_read_as_a_place_the_visitor_must_give(client):
     assert 'id="use-location" hidden data-auto="1"' in html
     placed = client.get("/?q=pediatrician+near+me&near=90033&lang=en").get_data(as_text=True)
     assert "data-auto" not in placed
+
+
+ISSUE_TABLE = [
+    "spanish speaking pediatrician",
+    "pediatra que hable español",
+    "female obgyn irvine",
+    "cardiology 90012",
+    "dentist",
+    "rash",
+    "family doctor",
+    "geriatrician",
+    "pediatra",
+    "Bob Smith",
+    "Liz Nguyen",
+]
+
+
+@pytest.mark.parametrize("typed", ISSUE_TABLE)
+def test_the_page_shows_the_people_the_api_finds(client, typed):
+    api = search(client, q=typed, limit=10)
+    html = client.get("/", query_string={"q": typed, "lang": "en"}).get_data(as_text=True)
+    shown = list(dict.fromkeys(re.findall(r'href="/providers/(\d{10})', html)))
+    assert shown == [r["npi"] for r in api["results"]], typed

@@ -12,22 +12,22 @@ def _place(record: dict, padded: bool) -> tuple[ZipPlace | None, str | None, boo
         return None, None, False
     place = zip_place(record["zip"])
     state = record.get("state")
-    if place is None:
-        # A unique or new ZIP the data does not have: the city's centre is near enough.
+    if place is None or (place.lat is None and not (state and state != place.state)):
+        # A unique or new ZIP the data does not have, or one without a centre (a PO box): the
+        # city's centre is near enough.
+        what = "unknown ZIP code" if place is None else "ZIP code without a known centre"
         near = city_place(record["city"], state) if record.get("city") and state else None
         if near is not None:
-            return (
-                near,
-                f"unknown ZIP code; placed at the centre of {near.city}, {near.state}",
-                False,
-            )
-        return None, "unknown ZIP code", True
+            return near, f"{what}; placed at the centre of {near.city}, {near.state}", False
+        return None, what, True
     if state and state != place.state:
         reason = f"ZIP code {record['zip']} is in {place.state}, not {state}"
         if padded:
             # Zeros put back in front of a short ZIP can land it in another state: a wrong
             # place is worse than none.
             return None, reason, True
+        if place.lat is None:
+            return None, f"{reason}, which has no known centre", True
         return place, f"{reason}; placed by the ZIP code", False
     return place, None, False
 

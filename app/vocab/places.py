@@ -18,8 +18,15 @@ class ZipPlace:
     zip: str
     city: str
     state: str
-    lat: float
-    lon: float
+    lat: float | None  # None: the ZIP exists but has no known centre (a PO box, an APO)
+    lon: float | None
+
+
+def _centre(place: dict) -> tuple[float | None, float | None]:
+    """A ZIP's listed centre; some (PO boxes, military ZIPs) are listed at "0","0": no centre,
+    not the equator."""
+    lat, lon = float(place["lat"] or 0), float(place["long"] or 0)
+    return (lat, lon) if lat and lon else (None, None)
 
 
 @cache
@@ -30,17 +37,16 @@ def _zips() -> dict[str, ZipPlace]:
             zip=place["zip_code"],
             city=place["city"],
             state=place["state"],
-            lat=float(place["lat"]),
-            lon=float(place["long"]),
+            lat=_centre(place)[0],
+            lon=_centre(place)[1],
         )
         for place in zipcodes.list_all()
-        # Some ZIPs (PO boxes, unique ZIPs) are listed at "0","0": no centre, not the equator.
-        if place["lat"] and place["long"] and float(place["lat"]) and float(place["long"])
     }
 
 
 def zip_place(zip_code: str) -> ZipPlace | None:
-    """Centroid, city and state of a 5-digit ZIP code, or None when the ZIP does not exist."""
+    """Centroid, city and state of a 5-digit ZIP code, or None when the ZIP does not exist (a
+    ZIP without a known centre has lat and lon None)."""
     return _zips().get(zip_code[:5])
 
 
@@ -48,6 +54,8 @@ def zip_place(zip_code: str) -> ZipPlace | None:
 def _cities() -> dict[tuple[str, str], list[tuple[float, float]]]:
     found: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for place in _zips().values():
+        if place.lat is None:
+            continue
         key = (" ".join(place.city.upper().split()), place.state)
         found.setdefault(key, []).append((place.lat, place.lon))
     return found
@@ -70,7 +78,7 @@ def parse_near(value: str, field: str = "near") -> tuple[float, float]:
     value = value.strip()
     if ZIP_PATTERN.match(value):
         place = zip_place(value)
-        if place is None:
+        if place is None or place.lat is None:
             raise ValidationError(f"unknown ZIP code {value}", field)
         return place.lat, place.lon
     match = LAT_LON.match(value)

@@ -39,6 +39,7 @@ FILTERS = (
     "pcp",
     "telehealth",
     "accessibility",
+    "open",
     "type",
 )
 
@@ -56,6 +57,7 @@ FIELD_NAMES = {
     "gender": _l("Gender"),
     "telehealth": _l("Offers video visits"),
     "accessibility": _l("Accessibility"),
+    "open": _l("Open"),
     "sort": _l("Sort by"),
 }
 

@@ -4,6 +4,7 @@ import itertools
 from collections.abc import Iterable, Iterator
 
 from app.vocab import text
+from app.vocab.hours import open_times
 from app.vocab.names import initials, joined_forms, other_forms
 from app.vocab.nucc import describe as describe_specialty
 from app.vocab.phones import phone_digits
@@ -160,6 +161,7 @@ def _new_location(record: dict) -> dict:
         "phone": record.get("phone"),
         "phone_extension": record.get("phone_extension"),
         "hours": record.get("hours"),
+        "open_times": list(open_times(record.get("hours"))),
         "accessibility": record.get("accessibility", []),
         "staff_languages": record.get("staff_languages", []),
         "telehealth": record.get("telehealth", False),

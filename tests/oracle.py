@@ -23,6 +23,42 @@ def geodesic_miles(lat1, lon1, lat2, lon2) -> float:
     return geodesic((lat1, lon1), (lat2, lon2)).miles
 
 
+# Opening hours as the fixture roster writes them, read with plain code: "Mon-Fri 8:00-17:00; Sat
+# 9:00-13:00", "Mon, Wed, Fri 9:00-17:00", "Daily 9:00-21:00", "Open 24 hours", "24/7". Any other
+# form raises, so that a roster that grows one fails here rather than being misread.
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+ROUND_THE_CLOCK = ("Open 24 hours", "24/7")
+EVENING_AFTER, EARLY_BEFORE = 18 * 60, 8 * 60
+
+
+def open_times(hours: str | None) -> set[str]:
+    """Days open (`mon`..`sun`), `evening` (open after 18:00) and `early` (open before 8:00)."""
+    if not hours:
+        return set()
+    if hours in ROUND_THE_CLOCK:
+        return {d.lower() for d in DAYS} | {"evening", "early"}
+    found = set()
+    for part in hours.split("; "):
+        days_text, times = part.rsplit(" ", 1)
+        opens, closes = times.split("-")
+        start = int(opens.split(":")[0]) * 60 + int(opens.split(":")[1])
+        end = int(closes.split(":")[0]) * 60 + int(closes.split(":")[1])
+        for item in days_text.split(", "):
+            if item == "Daily":
+                days = DAYS
+            elif "-" in item:
+                first, last = item.split("-")
+                days = DAYS[DAYS.index(first) : DAYS.index(last) + 1]
+            else:
+                days = (DAYS[DAYS.index(item)],)
+            found |= {d.lower() for d in days}
+        if end > EVENING_AFTER:
+            found.add("evening")
+        if start < EARLY_BEFORE:
+            found.add("early")
+    return found
+
+
 def location_matches(loc: dict, q: SearchQuery, distance=sphere_miles, radius_scale=1.0) -> bool:
     if q.geo is not None:
         miles = distance(q.geo.lat, q.geo.lon, loc["lat"], loc["lon"])
@@ -35,6 +71,8 @@ def location_matches(loc: dict, q: SearchQuery, distance=sphere_miles, radius_sc
     if q.cities and loc["city"] not in q.cities:
         return False
     if q.zips and loc["zip"] not in q.zips:
+        return False
+    if q.open_times and not open_times(loc["hours"]) & set(q.open_times):
         return False
     return all(code in loc["accessibility"] for code in q.accessibility)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.vocab.codes import ENTITY_TYPES, LINES_OF_BUSINESS
+from app.vocab.codes import ENTITY_TYPES, LINES_OF_BUSINESS, OPEN_TIMES
 from app.vocab.languages import to_tag
 from app.vocab.nucc import lookup
 
@@ -28,6 +28,7 @@ KINDS = {
     "accepting",
     "telehealth",
     "line_of_business",
+    "open",
 }
 FIXED_VALUES = {
     "gender": {"female", "male"},
@@ -36,6 +37,7 @@ FIXED_VALUES = {
     "accepting": {"accepting"},
     "telehealth": {"true"},
     "line_of_business": set(LINES_OF_BUSINESS),
+    "open": set(OPEN_TIMES),
 }
 MAX_WORDS = 5
 
@@ -46,6 +48,7 @@ NOT_PHRASES = [
     "guadalupe",
     "mercedes",
     "dolores",
+    "domingo",
     "jesus",
     "angel",
     "cruz",
@@ -180,7 +183,7 @@ def test_language_values_are_bcp47_tags():
 def test_fixed_values():
     for row in ROWS:
         if row["kind"] in FIXED_VALUES:
-            assert row["value"] in FIXED_VALUES[row["kind"]], row
+            assert set(codes(row)) <= FIXED_VALUES[row["kind"]], row
 
 
 @pytest.mark.parametrize("word", NOT_PHRASES)
@@ -238,6 +241,16 @@ def test_geriatrics_is_never_pediatrics():
         ("telehealth", "en", "telehealth", "true"),
         ("medicaid", "en", "line_of_business", "medi-cal"),
         ("covered ca", "es", "line_of_business", "covered-california"),
+        ("open saturday", "en", "open", "sat"),
+        ("open on saturdays", "en", "open", "sat"),
+        ("weekend hours", "en", "open", "sun"),
+        ("open evenings", "en", "open", "evening"),
+        ("after work", "en", "open", "evening"),
+        ("early morning", "en", "open", "early"),
+        ("abierto los sábados", "es", "open", "sat"),
+        ("fines de semana", "es", "open", "sat"),
+        ("horario de noche", "es", "open", "evening"),
+        ("abierto en la noche", "es", "open", "evening"),
     ],
 )
 def test_examples(phrase, lang, kind, value):

@@ -16,6 +16,7 @@ def test_filters_become_conditions_with_values_as_parameters():
         age=7,
         cities=("Irvine",),
         accessibility=("ada-access", "public-transit"),
+        open_times=("sat", "evening"),
         telehealth=False,
         lines_of_business=("medi-cal",),
         accepting=("accepting",),
@@ -33,12 +34,14 @@ def test_filters_become_conditions_with_values_as_parameters():
     assert "l.age_min <= :" in text and "l.age_max >= :" in text
     # Every accessibility feature is required: one condition each.
     assert text.count("field = 'access'") == 2
+    # Any of the opening times: one condition for all of them.
+    assert text.count("field = 'open'") == 1
     # Plan conditions on one and the same plan: one exact key.
     assert "field = 'plan_key'" in text
     assert "l=medi-cal|a=accepting" in params.values()
     # Values never reach the text.
     assert HOSTILE in params.values() and HOSTILE not in text
-    assert set(params.values()) >= {"207RC0000X", "es", "female", 7, "Irvine", 1, 0}
+    assert set(params.values()) >= {"207RC0000X", "es", "female", 7, "Irvine", 1, 0, "sat"}
 
 
 def test_a_place_uses_the_rtree_box_and_exact_nearness():

@@ -29,6 +29,14 @@ READINGS = [
     ("Dr. Nguyen", {}, ("nguyen",)),
     ("Bob Smith", {}, ("bob", "smith")),
     ("smith pediatrician los angeles", {"specialty": {PEDIATRICS}}, ("smith",)),
+    ("pediatrician open saturday", {"specialty": {PEDIATRICS}, "open": {"sat"}}, ()),
+    ("urgent care open sunday", {"type": {"urgent_care"}, "open": {"sun"}}, ()),
+    ("doctor open evenings", {"open": {"evening"}}, ()),
+    ("abierto los sábados", {"open": {"sat"}}, ()),
+    ("pediatra abierto los sabados", {"specialty": {PEDIATRICS}, "open": {"sat"}}, ()),
+    ("fines de semana", {"open": {"sat", "sun"}}, ()),
+    ("family doctor early morning", {"specialty": {PCP_FAMILY}, "open": {"early"}}, ()),
+    ("Domingo Lopez", {}, ("domingo", "lopez")),
 ]
 
 

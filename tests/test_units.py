@@ -90,6 +90,7 @@ def test_es_query_puts_location_conditions_in_one_nested_clause():
         accepting=("accepting",),
         languages=("es",),
         pcp=True,
+        open_times=("sat", "sun"),
         sort="distance",
         limit=5,
     )
@@ -102,6 +103,7 @@ def test_es_query_puts_location_conditions_in_one_nested_clause():
     inner = nested[0]["query"]["bool"]["filter"]
     assert inner[0]["geo_distance"]["distance"] == "10mi"
     assert inner[1] == {"terms": {"locations.plan_keys": ["l=medi-cal|a=accepting"]}}
+    assert inner[2] == {"terms": {"locations.open_times": ["sat", "sun"]}}
     sort = body["sort"][0]["_geo_distance"]
     assert sort["nested"] == {"path": "locations", "filter": nested[0]["query"]}
     assert body["sort"][1] == {"npi": "asc"}

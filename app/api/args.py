@@ -135,7 +135,8 @@ def _with_reading(data: dict, reading: Reading) -> dict:
         values = reading.values(parameter)
         if not values or parameter in data:
             continue
-        if parameter in ("pcp", "telehealth"):
+        declared = filters.BY_PARAMETER.get(parameter)
+        if declared is not None and declared.kind == filters.FLAG:
             merged[parameter] = True
         elif parameter == "near":
             merged[parameter] = values[0]

@@ -150,8 +150,11 @@ def _insert_document(db: sqlite3.Connection, doc: dict) -> None:
             "INSERT INTO location_geo VALUES (?,?,?,?,?)",
             (lid, loc["lat"], loc["lat"], loc["lon"], loc["lon"]),
         )
-        access = sql.LOCATION_TERMS["accessibility"]
-        terms = [(lid, access, a) for a in loc["accessibility"]]
+        terms = [
+            (lid, term, value)
+            for source, term in sql.LOCATION_TERMS.items()
+            for value in loc[source]
+        ]
         keys = dict.fromkeys(k for plan in loc["plans"] for k in plan_keys(plan))
         terms.extend((lid, sql.PLAN_KEY_TERM, k) for k in keys)
         db.executemany("INSERT INTO location_terms VALUES (?,?,?)", terms)

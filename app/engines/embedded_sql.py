@@ -26,7 +26,7 @@ PROVIDER_TERMS = {
     "hospital_affiliations": "hospital",
 }
 LOCATION_COLUMNS = ("telehealth", "city", "zip")
-LOCATION_TERMS = {"accessibility": "access"}
+LOCATION_TERMS = {"accessibility": "access", "open_times": "open"}
 PRIMARY_SPECIALTY_TERM = "primary_specialty"
 PLAN_KEY_TERM = "plan_key"
 # With a geographic filter, text matches drive the search only when there are fewer than this.

@@ -14,7 +14,14 @@ from marshmallow import fields, validate
 
 from app.search.arguments import Accepting, Language, Multi, one_of
 from app.vocab import languages
-from app.vocab.codes import ACCESSIBILITY, ENTITY_TYPES, GENDERS, LINES_OF_BUSINESS, PLAN_CODE
+from app.vocab.codes import (
+    ACCESSIBILITY,
+    ENTITY_TYPES,
+    GENDERS,
+    LINES_OF_BUSINESS,
+    OPEN_TIMES,
+    PLAN_CODE,
+)
 from app.vocab.nucc import specialties
 from app.vocab.zips import ZIP5
 
@@ -72,18 +79,18 @@ def _specialty() -> fields.Field:
 
 FILTERS = (
     Filter("type", "entity_types", PROVIDER, ANY_OF, "entity_type", _l("Kind of provider"),
-           _codes(ENTITY_TYPES), readable=True, give_up=6),
+           _codes(ENTITY_TYPES), readable=True, give_up=7),
     Filter("specialty", "specialties", PROVIDER, ANY_OF, "specialty_codes", _l("Specialty"),
-           _specialty, facet=True, readable=True, give_up=7),
+           _specialty, facet=True, readable=True, give_up=8),
     Filter("pcp", "pcp", PROVIDER, FLAG, "pcp", _l("Primary care providers only"),
-           fields.Boolean, readable=True, give_up=8),
+           fields.Boolean, readable=True, give_up=9),
     # Asking for a macrolanguage (Chinese) finds its languages (Mandarin, Cantonese), and a
     # language its macrolanguage.
     Filter("language", "languages", PROVIDER, ANY_OF, "languages", _l("Language spoken"),
-           lambda: Multi(Language()), facet=True, readable=True, give_up=4,
+           lambda: Multi(Language()), facet=True, readable=True, give_up=5,
            widen=languages.matching_tags),
     Filter("gender", "genders", PROVIDER, ANY_OF, "gender", _l("Gender"),
-           _codes(GENDERS), facet=True, readable=True, give_up=3),
+           _codes(GENDERS), facet=True, readable=True, give_up=4),
     Filter("age", "age", PROVIDER, AGE, "age", _l("Age of the patient"),
            lambda: fields.Integer(validate=validate.Range(0, 120), strict=False)),
     Filter("group", "groups", PROVIDER, ANY_OF, "medical_group", _l("Medical group"),
@@ -91,18 +98,21 @@ FILTERS = (
     Filter("hospital", "hospitals", PROVIDER, ANY_OF, "hospital_affiliations", _l("Hospital"),
            _names(200)),
     Filter("telehealth", "telehealth", LOCATION, FLAG, "telehealth", _l("Offers video visits"),
-           fields.Boolean, readable=True, give_up=2),
+           fields.Boolean, readable=True, give_up=3),
     Filter("city", "cities", LOCATION, ANY_OF, "city", _l("City"), _names(80), facet=True),
     Filter("zip", "zips", LOCATION, ANY_OF, "zip", _l("ZIP code"),
            _matching(ZIP5, "a 5-digit ZIP code")),
     Filter("accessibility", "accessibility", LOCATION, ALL_OF, "accessibility",
-           _l("Accessibility"), _codes(ACCESSIBILITY), give_up=5),
+           _l("Accessibility"), _codes(ACCESSIBILITY), give_up=6),
+    # Any of the times asked for, at one location (app/vocab/hours.py reads them from its hours).
+    Filter("open", "open_times", LOCATION, ANY_OF, "open_times", _l("Open"),
+           _codes(OPEN_TIMES), readable=True, give_up=2),
     Filter("plan", "plans", PLAN, ANY_OF, "plan", _l("Health plan"),
            _matching(PLAN_CODE, "not a plan code"),
-           facet=True, readable=True, give_up=10),
+           facet=True, readable=True, give_up=11),
     Filter("line_of_business", "lines_of_business", PLAN, ANY_OF, "line_of_business",
            _l("Type of coverage"), _codes(LINES_OF_BUSINESS), facet=True, readable=True,
-           give_up=9),
+           give_up=10),
     Filter("accepting_new_patients", "accepting", PLAN, ANY_OF, "accepting",
            _l("Accepting new patients"), lambda: Multi(Accepting()), facet=True, readable=True,
            give_up=1),

@@ -44,6 +44,7 @@ class SearchQuery:
     cities: tuple[str, ...] = ()
     zips: tuple[str, ...] = ()
     accessibility: tuple[str, ...] = ()  # every one required
+    open_times: tuple[str, ...] = ()  # any one of them (app/vocab/codes.py OPEN_TIMES)
     # plan level: all must hold for one and the same plan at that location
     plans: tuple[str, ...] = ()
     lines_of_business: tuple[str, ...] = ()

@@ -91,7 +91,7 @@ SENTENCE_WORDS = frozenset(
         "buscando", "donde", "hay", "bueno", "buena", "mejor", "hijo", "hija", "hijos", "hijas",
         "nino", "nina", "mama", "papa", "esposo", "esposa", "mis", "por", "favor", "ayuda",
         "alguien", "es", "esta", "estoy", "soy", "necesita", "puede", "pueda", "cita",
-        "al", "lo", "su", "sus", "mas", "cerca",
+        "al", "lo", "su", "sus", "mas", "cerca", "abierto", "abierta", "abre",
     }
 )  # fmt: skip
 # "Near me" and its kin: a place only the visitor's device knows. Read as a `near` with no value,

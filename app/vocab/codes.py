@@ -33,6 +33,10 @@ ACCESSIBILITY = (
     "tty",
     "cultural-competence",
 )
+# Times a location is open, as the `open` filter names them: the days of the week, then two parts
+# of the day people ask for (see app/vocab/hours.py for when a location counts as open at them).
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+OPEN_TIMES = (*WEEKDAYS, "evening", "early")
 TRUTHY = {
     "y": True,
     "yes": True,

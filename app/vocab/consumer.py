@@ -1,6 +1,7 @@
 """The words people type for what they need, in English and Spanish (`data/consumer_terms.csv`):
 specialties, symptoms and conditions (with the reason shown to them), languages, gender, kinds of
-provider, primary care, accepting new patients, video visits and lines of business."""
+provider, primary care, accepting new patients, video visits, lines of business and the times a
+location is open ("open saturday", "fines de semana", "open evenings")."""
 
 import csv
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ PARAMETERS = {
     "accepting": "accepting_new_patients",
     "telehealth": "telehealth",
     "line_of_business": "line_of_business",
+    "open": "open",
 }
 MAX_PHRASE_WORDS = 5
 

@@ -95,6 +95,19 @@ ENTITY_TYPES = {
     "hospital": _l("Hospital"),
     "other": _l("Other provider"),
 }
+# What the `open` filter asks for, one code at a time, and the codes that are said together.
+OPEN_TIMES = {
+    "mon": _l("Open Monday"),
+    "tue": _l("Open Tuesday"),
+    "wed": _l("Open Wednesday"),
+    "thu": _l("Open Thursday"),
+    "fri": _l("Open Friday"),
+    "sat": _l("Open Saturday"),
+    "sun": _l("Open Sunday"),
+    "evening": _l("Open evenings"),
+    "early": _l("Open early mornings"),
+}
+OPEN_TIMES_TOGETHER = {("sat", "sun"): _l("Open weekends")}
 DAYS = {
     "Mon": _l("Mon"),
     "Tue": _l("Tue"),

@@ -1,6 +1,6 @@
 """How a query was read, in the reader's language: a label for each phrase ("Pediatrics",
-"Speaks Spanish", "Dermatology: treats rash", "Near 90012", "Plan: BlueWave PPO", "Phone: (562)
-555-0196"), for the API's `interpretation` and the page's removable chips."""
+"Speaks Spanish", "Dermatology: treats rash", "Open Saturday", "Near 90012", "Plan: BlueWave PPO",
+"Phone: (562) 555-0196"), for the API's `interpretation` and the page's removable chips."""
 
 from flask_babel import gettext
 
@@ -41,6 +41,11 @@ def label(phrase: Read) -> str:
         return present.label(i18n.ACCEPTING, values[0])
     if phrase.kind == "telehealth":
         return gettext("Offers video visits")
+    if phrase.kind == "open":
+        together = i18n.OPEN_TIMES_TOGETHER.get(values)
+        if together is not None:
+            return str(together)
+        return ", ".join(present.label(i18n.OPEN_TIMES, v) for v in values)
     if phrase.kind == "line_of_business":
         return present.label(i18n.LINES_OF_BUSINESS, values[0])
     if phrase.kind == "plan":

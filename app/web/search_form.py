@@ -40,6 +40,7 @@ FILTERS = (
     "pcp",
     "telehealth",
     "accessibility",
+    "open",
     "type",
 )
 

@@ -233,6 +233,7 @@ def _active_filters(req: search_form.PageRequest, plan_names: dict) -> list[tupl
         "line_of_business": lambda v: present.label(i18n.LINES_OF_BUSINESS, v),
         "accepting_new_patients": lambda v: present.label(i18n.ACCEPTING, v),
         "accessibility": lambda v: present.label(i18n.ACCESSIBILITY, v),
+        "open": lambda v: present.label(i18n.OPEN_TIMES, v),
         "type": lambda v: present.label(i18n.ENTITY_TYPES, v),
         "pcp": lambda v: str(search_form.FIELD_NAMES["pcp"]),
         "telehealth": lambda v: str(search_form.FIELD_NAMES["telehealth"]),

@@ -299,12 +299,15 @@ def _translated(message) -> bool:
 
 
 def test_every_interface_text_is_translated():
-    """Every message in the page's code and templates has a Spanish translation, compiled."""
+    """Every message in the page's code and templates and in the search filters has a Spanish
+    translation, compiled."""
     keywords = {**DEFAULT_KEYWORDS, "_l": None}
     method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
+    # The page's code and templates, and the search filters' labels.
     found = {
         message[2] if isinstance(message[2], str) else message[2][0]
-        for message in extract_from_dir(str(WEB), method_map, keywords=keywords)
+        for folder in (WEB, WEB.parent / "search")
+        for message in extract_from_dir(str(folder), method_map, keywords=keywords)
     }
     with CATALOG.open("rb") as fh:
         catalog = read_po(fh, locale="es")

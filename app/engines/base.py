@@ -103,10 +103,11 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def suggest(self, prefix_words: tuple[str, ...], limit: int) -> list[dict]:
-        """Providers whose name completes the typed words (app.search.suggest.key_match), best
-        first: a whole last word before a started one, then the most locations, then by
-        sort_name and NPI; at most `limit`. Each as {kind, npi, label, sort_name, popularity
-        (locations), exact, specialty (primary code), city (first location's)}."""
+        """Providers whose name completes the typed words (a key of app.search.suggest.word_keys
+        starts with them), best first: a whole last word before a started one, then the most
+        locations, then by sort_name and NPI; at most `limit`. Each as {kind, npi, label,
+        sort_name, popularity (locations), exact, specialty (primary code), city (first
+        location's)}."""
 
     @abc.abstractmethod
     def directory_names(self) -> DirectoryNames:

@@ -25,11 +25,11 @@ from app.engines.base import (
 from app.search import filters
 from app.search.geo import unit_vector
 from app.search.query import SearchQuery, plan_keys
-from app.search.suggest import KEY_END, DirectoryNames, provider_keys, typed_key
+from app.search.suggest import KEY_END, DirectoryNames, provider_keys, typed_key, whole_word_end
 from app.vocab.text import has_digit, max_edits
 
 LIVE_NAME = "directory.sqlite3"
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 INTERNAL_FIELDS = ("search_text", "name_text", "primary_specialty")
 
 # STRICT tables refuse a value of the wrong type, as a strict Elasticsearch mapping does.
@@ -75,12 +75,14 @@ CREATE INDEX providers_sort ON providers(sort_name, npi);
 CREATE INDEX provider_terms_lookup ON provider_terms(field, value, provider_id);
 CREATE INDEX locations_provider ON locations(provider_id);
 CREATE INDEX location_terms_lookup ON location_terms(field, value, location_id);
-CREATE INDEX suggest_rank ON suggest_keys(popularity DESC, sort_name, npi);
+CREATE INDEX suggest_rank ON suggest_keys(popularity, sort_name, npi);
+CREATE INDEX suggest_level ON suggest_keys(popularity, key);
 """
 MMAP_BYTES = 1 << 30
 CACHE_KIB = 64 * 1024
-# A typed prefix matching more name keys than this is ranked by walking the keys best first
-# (suggest_rank) until enough match; a rarer one by reading its whole range and sorting it.
+# Providers are suggested most locations first, one number of locations at a time: where a typed
+# prefix matches more keys than this, they are walked in name order (suggest_rank) until enough
+# match; fewer are read from their range (suggest_level) and sorted.
 SUGGEST_SCAN_ROWS = 2000
 
 
@@ -260,6 +262,7 @@ class _Snapshot:
         self.data_version = self.db.execute("PRAGMA data_version").fetchone()[0]
         self._vocabulary = None
         self._names: DirectoryNames | None = None
+        self._levels: list[int] | None = None
         row = self.db.execute("SELECT value FROM meta WHERE key = 'plan_names'").fetchone()
         self.plan_names = json.loads(row[0]) if row else {}
 
@@ -271,6 +274,18 @@ class _Snapshot:
             # Typos are looked up among words only: numbers and codes match exactly.
             self._vocabulary = [t for t in terms if not has_digit(t)] or terms
         return self._vocabulary
+
+    @property
+    def popularity_levels(self) -> list[int]:
+        """The numbers of locations providers have, most first."""
+        if self._levels is None:
+            self._levels = [
+                level
+                for (level,) in self.db.execute(
+                    "SELECT DISTINCT popularity FROM suggest_keys ORDER BY popularity DESC"
+                )
+            ]
+        return self._levels
 
     @property
     def names(self) -> DirectoryNames:
@@ -420,14 +435,12 @@ class EmbeddedEngine(Engine):
         return self._snapshot().names
 
     def suggest(self, prefix_words: tuple[str, ...], limit: int) -> list[dict]:
-        db = self._snapshot().db
+        snap = self._snapshot()
+        db = snap.db
         typed = typed_key(prefix_words)
-        exact = self._suggest_ids(
-            db, "key = :typed OR (key >= :word AND key < :word_end)", typed, limit, ()
-        )
-        started = self._suggest_ids(
-            db, "key >= :typed AND key < :typed_end", typed, limit - len(exact), exact
-        )
+        levels = snap.popularity_levels
+        exact = self._suggest_ids(db, levels, typed, whole_word_end(typed), limit, ())
+        started = self._suggest_ids(db, levels, typed, typed + KEY_END, limit - len(exact), exact)
         ids = exact + started
         if not ids:
             return []
@@ -462,38 +475,42 @@ class EmbeddedEngine(Engine):
 
     @staticmethod
     def _suggest_ids(
-        db: sqlite3.Connection, where: str, typed: str, limit: int, skip: Iterable[int]
+        db: sqlite3.Connection,
+        levels: list[int],
+        start: str,
+        stop: str,
+        limit: int,
+        skip: Iterable[int],
     ) -> list[int]:
-        """The best `limit` providers (popularity, sort_name, npi) with a key meeting `where`."""
-        if limit <= 0:
-            return []
-        params = {
-            "typed": typed,
-            "typed_end": typed + KEY_END,
-            "word": typed + " ",
-            "word_end": typed + " " + KEY_END,
-        }
+        """The best `limit` providers (most locations, then sort_name and NPI) with a key in
+        [start, stop), leaving out `skip`."""
         skip = set(skip)
-        columns = "provider_id, popularity, sort_name, npi"
-        rows = db.execute(
-            f"SELECT {columns} FROM suggest_keys WHERE {where} LIMIT {SUGGEST_SCAN_ROWS + 1}",
-            params,
-        ).fetchall()
-        if len(rows) > SUGGEST_SCAN_ROWS:
-            # A common prefix: the best keys overall soon include enough that match.
-            rows = db.execute(
-                f"SELECT {columns} FROM suggest_keys INDEXED BY suggest_rank WHERE {where}"
-                " ORDER BY popularity DESC, sort_name, npi",
-                params,
-            )
-        else:
-            rows = sorted(rows, key=lambda r: (-r[1], r[2], r[3]))
         found: list[int] = []
-        for pid, *_rank in rows:
-            if pid not in skip and pid not in found:
-                found.append(pid)
-                if len(found) == limit:
-                    break
+        params = {"start": start, "stop": stop}
+        for level in levels:
+            if len(found) >= limit:
+                break
+            params["level"] = level
+            where = "popularity = :level AND key >= :start AND key < :stop"
+            rows = db.execute(
+                "SELECT provider_id, sort_name, npi FROM suggest_keys INDEXED BY suggest_level"
+                f" WHERE {where} LIMIT {SUGGEST_SCAN_ROWS + 1}",
+                params,
+            ).fetchall()
+            if len(rows) > SUGGEST_SCAN_ROWS:
+                # A common prefix: walking this level in name order soon finds enough.
+                rows = db.execute(
+                    "SELECT provider_id, sort_name, npi FROM suggest_keys INDEXED BY suggest_rank"
+                    f" WHERE {where} ORDER BY sort_name, npi",
+                    params,
+                )
+            else:
+                rows = sorted(rows, key=lambda r: (r[1], r[2]))
+            for pid, _sort_name, _npi in rows:
+                if pid not in skip and pid not in found:
+                    found.append(pid)
+                    if len(found) == limit:
+                        break
         return found
 
     def search(self, query: SearchQuery) -> SearchResult:

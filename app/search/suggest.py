@@ -83,12 +83,10 @@ def typed_key(words: tuple[str, ...]) -> str:
     return " ".join(words)
 
 
-def key_match(key: str, typed: str) -> bool | None:
-    """None when `key` does not complete `typed`; else whether the last typed word is a whole
-    word of it (an exact match ranks first)."""
-    if not key.startswith(typed):
-        return None
-    return len(key) == len(typed) or key[len(typed)] == " "
+def whole_word_end(typed: str) -> str:
+    """Keys from `typed` up to this one are those where the last typed word is whole (the key
+    itself, or the key and a space): a space sorts before every letter and digit."""
+    return typed + " " + KEY_END
 
 
 @dataclass(frozen=True)
@@ -303,17 +301,33 @@ class SuggestIndex:
         pairs.sort()
         self.keys = [key for key, _ in pairs]
         self.numbers = [number for _, number in pairs]
+        # Each suggestion's place in the ranking but for exactness, worked out once.
+        ranked = sorted(range(len(self.suggestions)), key=lambda n: self.suggestions[n].rank())
+        self.places = [0] * len(ranked)
+        for place, number in enumerate(ranked):
+            self.places[number] = place
 
-    def find(self, words: tuple[str, ...]) -> list[Suggestion]:
-        """Every suggestion some key of which completes the typed words, marked exact or not."""
+    def find(self, words: tuple[str, ...], per_kind: int = MAX_LIMIT) -> list[Suggestion]:
+        """The best `per_kind` suggestions of each kind some key of which completes the typed
+        words, marked exact or not."""
         typed = typed_key(words)
         start = bisect.bisect_left(self.keys, typed)
         stop = bisect.bisect_left(self.keys, typed + KEY_END, lo=start)
-        exact: dict[int, bool] = {}
-        for i in range(start, stop):
-            number = self.numbers[i]
-            exact[number] = exact.get(number, False) or bool(key_match(self.keys[i], typed))
-        return [replace(self.suggestions[n], exact=e) for n, e in exact.items()]
+        # Keys are words and spaces, and a space comes before any letter: the keys where the
+        # last typed word is whole are the first of the range.
+        whole = bisect.bisect_left(self.keys, whole_word_end(typed), lo=start, hi=stop)
+        exact = set(self.numbers[start:whole])
+        found = sorted(
+            set(self.numbers[start:stop]), key=lambda n: (n not in exact, self.places[n])
+        )
+        taken: Counter[str] = Counter()
+        chosen = []
+        for number in found:
+            suggestion = self.suggestions[number]
+            if taken[suggestion.kind] < per_kind:
+                taken[suggestion.kind] += 1
+                chosen.append(replace(suggestion, exact=number in exact))
+        return chosen
 
 
 def kind_cap(kind: str, limit: int) -> int:
@@ -350,6 +364,6 @@ def suggest(
     words: tuple[str, ...], index: SuggestIndex, providers: list[dict], limit: int
 ) -> list[dict]:
     """The answer's suggestions: the index's matches and the engine's providers, merged."""
-    found = index.find(words)
+    found = index.find(words, limit)
     found += [provider_suggestion(entry, index.lang) for entry in providers]
     return [s.present() for s in merge(found, limit)]

@@ -9,6 +9,7 @@ import pytest
 from app import create_app
 from app.vocab.npi import make_npi
 from indexer.pipeline import import_roster
+from tests.api_calls import npis, search
 
 NPI_NGUYEN = make_npi("123456701")
 NPI_CLINIC = make_npi("123456702")
@@ -130,16 +131,6 @@ def sources_client(fresh_engine, fresh_config, tmp_path):
     first = import_roster(fresh_engine, directory, source="nppes", sources_dir=sources)
     second = import_roster(fresh_engine, plans, source="sunrise", sources_dir=sources)
     return create_app(fresh_config).test_client(), first, second
-
-
-def search(client, **params) -> dict:
-    response = client.get("/v1/providers", query_string={"limit": 50, **params})
-    assert response.status_code == 200, response.json
-    return response.json
-
-
-def npis(body: dict) -> set[str]:
-    return {r["npi"] for r in body["results"]}
 
 
 def test_rows_without_plans_are_listings(sources_client):

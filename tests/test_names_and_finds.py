@@ -12,17 +12,8 @@ import pytest
 from app import create_app
 from app.vocab.npi import make_npi
 from indexer.pipeline import import_roster
+from tests.api_calls import npis, search
 from tests.conftest import FIXTURE_ROSTER
-
-
-def search(client, **params) -> dict:
-    response = client.get("/v1/providers", query_string={"limit": 50, **params})
-    assert response.status_code == 200, response.json
-    return response.json
-
-
-def npis(body: dict) -> set[str]:
-    return {r["npi"] for r in body["results"]}
 
 
 def plain(value: str) -> str:

@@ -6,18 +6,13 @@ import re
 import pytest
 
 from app.search.reader import read_query
+from tests.api_calls import search
 
 DERMATOLOGY = "207N00000X"
 PEDIATRICS = ("208000000X", "2080P0202X")
 GERIATRICS = ("207QG0300X", "207RG0300X")
 FAMILY = ("207Q00000X", "207QG0300X", "363LF0000X")
 PODIATRY = "213E00000X"
-
-
-def search(client, **params) -> dict:
-    response = client.get("/v1/providers", query_string={"limit": 50, **params})
-    assert response.status_code == 200, response.json
-    return response.json
 
 
 def codes(result: dict) -> set[str]:

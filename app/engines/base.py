@@ -1,7 +1,7 @@
 """The contract both engines implement: write a generation, swap it live, search, get by NPI."""
 
 import abc
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -83,6 +83,14 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def get(self, npi: str) -> dict | None: ...
+
+    @abc.abstractmethod
+    def documents(self) -> Iterator[dict]:
+        """Every provider document of the live generation, in NPI order, read a page at a time."""
+
+    @abc.abstractmethod
+    def live_generation(self) -> str:
+        """The name of the live generation (cheap); raises EngineUnavailable when none is."""
 
     @abc.abstractmethod
     def health(self) -> dict:

@@ -38,6 +38,7 @@ PLAN_NAMES_TTL_SECONDS = 30.0
 NAMES_CHECK_SECONDS = 5.0
 NAMES_SIZE = 10000
 OFFICES_PAGE = 5000
+DOCUMENTS_PAGE = 1000
 
 
 def load_index_definition() -> dict:
@@ -337,6 +338,33 @@ class ElasticEngine(Engine):
             specialties=counts(aggs["specialties"]["buckets"]),
             languages=counts(aggs["languages"]["buckets"]),
         )
+
+    def documents(self) -> Iterator[dict]:
+        live = self._call(self.live_indices)
+        if not live:
+            raise EngineUnavailable("the directory has not been built yet")
+        after = None
+        while True:
+            page = self._call(
+                self.client.search,
+                index=live[0],
+                size=DOCUMENTS_PAGE,
+                sort=[{"npi": "asc"}],
+                search_after=after,
+                source_excludes=es_query.SOURCE_EXCLUDES,
+                track_total_hits=False,
+            )["hits"]["hits"]
+            if not page:
+                return
+            for hit in page:
+                yield hit["_source"]
+            after = page[-1]["sort"]
+
+    def live_generation(self) -> str:
+        live = self._call(self.live_indices)
+        if not live:
+            raise EngineUnavailable("the directory has not been built yet")
+        return live[0]
 
     def get(self, npi: str) -> dict | None:
         try:

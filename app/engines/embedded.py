@@ -5,7 +5,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from rapidfuzz import process
@@ -84,6 +84,7 @@ CACHE_KIB = 64 * 1024
 # prefix matches more keys than this, they are walked in name order (suggest_rank) until enough
 # match; fewer are read from their range (suggest_level) and sorted.
 SUGGEST_SCAN_ROWS = 2000
+DOCUMENTS_PAGE = 1000
 
 
 def _insert_document(db: sqlite3.Connection, doc: dict) -> None:
@@ -422,6 +423,28 @@ class EmbeddedEngine(Engine):
 
     def plan_names(self) -> dict[str, str]:
         return self._snapshot().plan_names
+
+    def documents(self) -> Iterator[dict]:
+        # A connection of its own: the caller may search on this thread between pages.
+        db = sqlite3.connect(f"file:{self.live_path}?mode=ro", uri=True)
+        try:
+            after = ""
+            while True:
+                rows = db.execute(
+                    "SELECT p.npi, d.doc FROM providers p JOIN provider_docs d ON d.id = p.id"
+                    " WHERE p.npi > ? ORDER BY p.npi LIMIT ?",
+                    (after, DOCUMENTS_PAGE),
+                ).fetchall()
+                if not rows:
+                    return
+                for _npi, doc in rows:
+                    yield json.loads(doc)
+                after = rows[-1][0]
+        finally:
+            db.close()
+
+    def live_generation(self) -> str:
+        return self._snapshot().generation
 
     def get(self, npi: str) -> dict | None:
         row = self._snapshot().db.execute(

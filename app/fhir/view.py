@@ -1,0 +1,353 @@
+"""The FHIR view: the live directory's Plan-Net resources and their search indexes, in one SQLite
+file built from the engine's documents (either engine) and swapped in atomically.
+
+The view is derived data: the import runner rebuilds it after every change to the directory, and
+the API builds it when it finds none for the live generation. Resources are stored once (a
+location several providers share, a network) with the latest lastUpdated of the copies given.
+Each search parameter's values (app.fhir.params) are indexed in one table per parameter type.
+"""
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from app.fhir import params as P
+from app.fhir.dates import parse_range
+from app.search.geo import EARTH_RADIUS_MILES, bounding_box, unit_vector
+from app.vocab.text import fold
+
+LIVE_NAME = "fhir-view.sqlite3"
+VIEW_VERSION = "1"
+INSERT_BATCH = 2000
+
+SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+CREATE TABLE resources(
+  rid INTEGER PRIMARY KEY, type TEXT NOT NULL, key TEXT NOT NULL, updated TEXT NOT NULL,
+  body TEXT NOT NULL) STRICT;
+CREATE TABLE tokens(param TEXT NOT NULL, system TEXT, code TEXT NOT NULL, rid INTEGER NOT NULL)
+  STRICT;
+CREATE TABLE texts(param TEXT NOT NULL, text TEXT NOT NULL, rid INTEGER NOT NULL) STRICT;
+CREATE TABLE strings(param TEXT NOT NULL, value TEXT NOT NULL, raw TEXT NOT NULL,
+  rid INTEGER NOT NULL) STRICT;
+CREATE TABLE refs(param TEXT NOT NULL, target TEXT NOT NULL, rid INTEGER NOT NULL) STRICT;
+CREATE TABLE dates(param TEXT NOT NULL, low TEXT NOT NULL, high TEXT NOT NULL,
+  rid INTEGER NOT NULL) STRICT;
+CREATE TABLE positions(key TEXT PRIMARY KEY, rid INTEGER NOT NULL, lat REAL NOT NULL,
+  lon REAL NOT NULL, x REAL NOT NULL, y REAL NOT NULL, z REAL NOT NULL) STRICT, WITHOUT ROWID;
+CREATE VIRTUAL TABLE geo USING rtree(rid, min_lat, max_lat, min_lon, max_lon);
+"""
+INDEXES = """
+CREATE UNIQUE INDEX resources_key ON resources(key);
+CREATE INDEX resources_type ON resources(type, updated);
+CREATE INDEX tokens_code ON tokens(param, code, system, rid);
+CREATE INDEX tokens_system ON tokens(param, system, rid);
+CREATE INDEX tokens_rid ON tokens(rid, param);
+CREATE INDEX texts_param ON texts(param, text, rid);
+CREATE INDEX strings_value ON strings(param, value, rid);
+CREATE INDEX strings_raw ON strings(param, raw, rid);
+CREATE INDEX strings_rid ON strings(rid, param);
+CREATE INDEX refs_target ON refs(param, target, rid);
+CREATE INDEX refs_rid ON refs(rid, param, target);
+CREATE INDEX dates_param ON dates(param, low, high, rid);
+CREATE INDEX dates_rid ON dates(rid, param);
+"""
+# Tables that hold each parameter type's values.
+TABLES = {P.TOKEN: "tokens", P.STRING: "strings", P.REFERENCE: "refs", P.DATE: "dates"}
+EARLIEST, LATEST = "0000-01-01T00:00:00", "9999-12-31T23:59:59"
+
+
+def now_instant() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def reference_key(reference: str) -> str | None:
+    """`Type/id` of a reference written relative, absolute, or with a history tail."""
+    parts = reference.split("/_history/")[0].rstrip("/").split("/")
+    if len(parts) < 2 or not parts[-2][:1].isupper():
+        return None
+    return f"{parts[-2]}/{parts[-1]}"
+
+
+def instant_key(value: str, *, end: bool = False) -> str:
+    """A FHIR date, dateTime or instant as a sortable UTC text `YYYY-MM-DDTHH:MM:SS`; a partial
+    date stands for its first second (or, with `end`, its last)."""
+    low, high = parse_range(value)
+    return high if end else low
+
+
+class ViewBuilder:
+    """A view being written beside the live one."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode = OFF")
+        self.db.execute("PRAGMA synchronous = OFF")
+        self.db.executescript(SCHEMA)
+        self.db.execute("BEGIN")
+        self.pending = 0
+        self.counts: dict[str, int] = {}
+
+    def add_all(self, resources: Iterable[dict]) -> None:
+        for resource in resources:
+            self.add(resource)
+
+    def add(self, resource: dict) -> None:
+        kind, rid_key = resource["resourceType"], f"{resource['resourceType']}/{resource['id']}"
+        updated = instant_key((resource.get("meta") or {}).get("lastUpdated") or now_instant())
+        stored = dict(resource)
+        meta = {k: v for k, v in (resource.get("meta") or {}).items() if k != "lastUpdated"}
+        stored["meta"] = meta
+        body = json.dumps(stored, ensure_ascii=False, separators=(",", ":"))
+        cursor = self.db.execute(
+            "INSERT INTO resources(type, key, updated, body) SELECT ?, ?, ?, ?"
+            " WHERE NOT EXISTS (SELECT 1 FROM resources WHERE key = ?)",
+            (kind, rid_key, updated, body, rid_key),
+        )
+        if cursor.rowcount == 0:
+            # A shared resource given again: it stays as first given, as recent as its latest copy.
+            self.db.execute(
+                "UPDATE resources SET updated = max(updated, ?) WHERE key = ?", (updated, rid_key)
+            )
+            return
+        rid = cursor.lastrowid
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        self._index(rid, kind, rid_key, resource)
+        self.pending += 1
+        if self.pending >= INSERT_BATCH:
+            self.db.execute("COMMIT")
+            self.db.execute("BEGIN")
+            self.pending = 0
+
+    def _index(self, rid: int, kind: str, key: str, resource: dict) -> None:
+        db = self.db
+        for param in P.BY_RESOURCE[kind].values():
+            if param.type == P.TOKEN:
+                for system, code, text in param.values(resource):
+                    if code:
+                        db.execute(
+                            "INSERT INTO tokens VALUES (?, ?, ?, ?)", (param.key, system, code, rid)
+                        )
+                    if text:
+                        db.execute(
+                            "INSERT INTO texts VALUES (?, ?, ?)", (param.key, fold(text), rid)
+                        )
+            elif param.type == P.STRING:
+                for value in dict.fromkeys(param.values(resource)):
+                    db.execute(
+                        "INSERT INTO strings VALUES (?, ?, ?, ?)",
+                        (param.key, fold(value), value, rid),
+                    )
+            elif param.type == P.REFERENCE:
+                for reference in dict.fromkeys(param.values(resource)):
+                    target = reference_key(reference)
+                    if target:
+                        db.execute("INSERT INTO refs VALUES (?, ?, ?)", (param.key, target, rid))
+            elif param.type == P.DATE:
+                for start, end in param.values(resource):
+                    low = instant_key(start) if start else EARLIEST
+                    high = instant_key(end, end=True) if end else LATEST
+                    db.execute("INSERT INTO dates VALUES (?, ?, ?, ?)", (param.key, low, high, rid))
+        if kind == "PractitionerRole":
+            for network, code in P.network_new_patient(resource):
+                target = reference_key(network)
+                if target:
+                    db.execute(
+                        "INSERT INTO tokens VALUES (?, ?, ?, ?)",
+                        (P.NETWORK_NEW_PATIENT, target, code, rid),
+                    )
+        position = resource.get("position") if kind == "Location" else None
+        if position and position.get("latitude") is not None:
+            lat, lon = float(position["latitude"]), float(position["longitude"])
+            db.execute(
+                "INSERT INTO positions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (key, rid, lat, lon, *unit_vector(lat, lon)),
+            )
+            db.execute("INSERT INTO geo VALUES (?, ?, ?, ?, ?)", (rid, lat, lat, lon, lon))
+
+    def finish(self, meta: dict[str, str]) -> None:
+        self.db.execute("COMMIT")
+        self.db.executescript(INDEXES)
+        rows = {**meta, "version": VIEW_VERSION, "counts": json.dumps(self.counts)}
+        self.db.executemany("INSERT INTO meta VALUES (?, ?)", list(rows.items()))
+        self.db.execute("ANALYZE")
+        self.db.close()
+
+    def discard(self) -> None:
+        self.db.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+
+def view_dir(data_dir: str | Path) -> Path:
+    return Path(data_dir) / "fhir"
+
+
+_build_lock = threading.Lock()
+
+
+def build_view(engine, data_dir: str | Path, documents: Iterable[dict] | None = None) -> Path:
+    """Build the view of the engine's live directory and make it live atomically."""
+    from app.fhir.resources import resources_of
+
+    directory = view_dir(data_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    generation = engine.live_generation()
+    built_at = now_instant()
+    with _build_lock:
+        path = directory / f"building-{os.getpid()}-{threading.get_ident()}.sqlite3"
+        builder = ViewBuilder(path)
+        try:
+            for doc in engine.documents() if documents is None else documents:
+                builder.add_all(resources_of(doc, built_at))
+            builder.finish({"generation": generation, "built_at": built_at})
+        except BaseException:
+            builder.discard()
+            raise
+        os.replace(path, directory / LIVE_NAME)
+    return directory / LIVE_NAME
+
+
+@dataclass
+class Stored:
+    """One resource as the view holds it."""
+
+    rid: int
+    type: str
+    key: str
+    updated: str
+    body: str
+
+    @property
+    def id(self) -> str:
+        return self.key.split("/", 1)[1]
+
+    def resource(self) -> dict:
+        resource = json.loads(self.body)
+        meta = resource.setdefault("meta", {})
+        meta["versionId"] = self.version
+        meta["lastUpdated"] = self.updated + "Z"
+        return resource
+
+    @property
+    def version(self) -> str:
+        digest = hashlib.blake2b(f"{self.updated}\n{self.body}".encode(), digest_size=6)
+        return digest.hexdigest()
+
+
+class FhirView:
+    """The live view, opened read-only; one connection per thread."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.inode = os.stat(path).st_ino
+        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self.db.execute("PRAGMA query_only = ON")
+        self.db.execute("PRAGMA mmap_size = 1073741824")
+        self.db.execute("PRAGMA cache_size = -65536")
+        meta = dict(self.db.execute("SELECT key, value FROM meta"))
+        self.generation = meta["generation"]
+        self.built_at = meta["built_at"]
+        self.counts: dict[str, int] = json.loads(meta["counts"])
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _stored(self, rows) -> list[Stored]:
+        return [Stored(*row) for row in rows]
+
+    def read(self, kind: str, resource_id: str) -> Stored | None:
+        row = self.db.execute(
+            "SELECT rid, type, key, updated, body FROM resources WHERE key = ?",
+            (f"{kind}/{resource_id}",),
+        ).fetchone()
+        return Stored(*row) if row else None
+
+    def by_rids(self, rids: list[int]) -> list[Stored]:
+        """Resources in the order of `rids`."""
+        if not rids:
+            return []
+        found = {}
+        for start in range(0, len(rids), 500):
+            chunk = rids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(
+                f"SELECT rid, type, key, updated, body FROM resources WHERE rid IN ({marks})",
+                chunk,
+            ):
+                found[row[0]] = Stored(*row)
+        return [found[r] for r in rids if r in found]
+
+    def by_keys(self, keys: Iterable[str]) -> list[Stored]:
+        keys = list(dict.fromkeys(keys))
+        found: list[Stored] = []
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.extend(
+                self._stored(
+                    self.db.execute(
+                        "SELECT rid, type, key, updated, body FROM resources"
+                        f" WHERE key IN ({marks}) ORDER BY rid",
+                        chunk,
+                    )
+                )
+            )
+        return found
+
+    def iter_resources(self, kind: str, since: str | None = None) -> Iterator[Stored]:
+        """Every resource of a type (updated after `since`, an instant key), in view order,
+        read a page at a time."""
+        after = 0
+        while True:
+            sql = "SELECT rid, type, key, updated, body FROM resources WHERE type = ? AND rid > ?"
+            args: list = [kind, after]
+            if since:
+                sql += " AND updated > ?"
+                args.append(since)
+            rows = self.db.execute(sql + " ORDER BY rid LIMIT 1000", args).fetchall()
+            if not rows:
+                return
+            yield from self._stored(rows)
+            after = rows[-1][0]
+
+    def iter_json(self, kind: str, since: str | None = None) -> Iterator[str]:
+        """Each resource of a type as one line of NDJSON (no newline)."""
+        for stored in self.iter_resources(kind, since):
+            yield json.dumps(stored.resource(), ensure_ascii=False, separators=(",", ":"))
+
+    def count(self, kind: str, since: str | None = None) -> int:
+        if not since:
+            return self.counts.get(kind, 0)
+        (n,) = self.db.execute(
+            "SELECT count(*) FROM resources WHERE type = ? AND updated > ?", (kind, since)
+        ).fetchone()
+        return n
+
+    # -- search --------------------------------------------------------------------------------
+    def run(self, sql: str, args: list) -> list[tuple]:
+        return self.db.execute(sql, args).fetchall()
+
+    def near_locations(self, lat: float, lon: float, miles: float) -> list[tuple[str, float]]:
+        """(Location key, miles) of every located Location within `miles`, nearest first."""
+        min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, miles)
+        ux, uy, uz = unit_vector(lat, lon)
+        rows = self.db.execute(
+            "SELECT p.key, ? * acos(min(1.0, max(-1.0, p.x * ? + p.y * ? + p.z * ?))) AS d"
+            " FROM geo g JOIN positions p ON p.rid = g.rid"
+            " WHERE g.min_lat >= ? AND g.max_lat <= ? AND g.min_lon >= ? AND g.max_lon <= ?"
+            " AND d <= ?",
+            (EARTH_RADIUS_MILES, ux, uy, uz, min_lat, max_lat, min_lon, max_lon, miles),
+        ).fetchall()
+        rows.sort(key=lambda row: (row[1], row[0]))
+        return rows

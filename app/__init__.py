@@ -14,6 +14,8 @@ def create_app(config: dict | None = None) -> Flask:
     from app import config as settings
     from app.api import imports, match, providers, reports, suggest
     from app.engines import init_app as init_engine
+    from app.fhir import api as fhir_api
+    from app.fhir import live as fhir_live
     from app.jobs import executors
 
     app = Flask(__name__)
@@ -34,6 +36,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(match.bp)
     limits.limit_public(app, providers.bp)
     limits.limit_public(app, suggest.bp)
+    fhir_live.init_app(app)
+    app.register_blueprint(fhir_api.bp)
+    limits.limit_public(app, fhir_api.bp)
     web.init_app(app)
     limits.limit_public(app, web.bp)
     cli.register(app)

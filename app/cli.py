@@ -14,6 +14,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from app.engines import get_engine
+from app.fhir.view import build_view
 from app.jobs import runner
 from app.jobs.lock import DirectoryBusy, import_lock
 from app.jobs.request import MODES, ImportRequest
@@ -204,6 +205,7 @@ def reindex_command() -> None:
     engine = get_engine()
     with import_lock().hold(_owner()):
         summary = rebuild(engine, sources_dir())
+        build_view(engine, current_app.config["PD_DATA_DIR"])
     click.echo(
         f"{summary.providers:,} providers at {summary.locations:,} locations; generation "
         f"{summary.generation} is live on {engine.name}"

@@ -542,11 +542,11 @@ def _organization_service(doc: dict, location: dict, at: str) -> Resource:
 def _affiliation(doc: dict, location: dict, at: str) -> Resource:
     plans = location["plans"]
     role = plannet.AFFILIATION_ROLES.get(doc["entity_type"], plannet.AFFILIATION_ROLES["other"])
-    ids = affiliation_id(doc["npi"], location["location_id"])
+    own_id = affiliation_id(doc["npi"], location["location_id"])
     return _pruned(
         {
             "resourceType": "OrganizationAffiliation",
-            "id": ids,
+            "id": own_id,
             "meta": _meta(plannet.ORGANIZATION_AFFILIATION_PROFILE, at),
             "identifier": _plan_identifiers(plans),
             "active": True,
@@ -555,7 +555,7 @@ def _affiliation(doc: dict, location: dict, at: str) -> Resource:
             "code": [_concept(plannet.AFFILIATION_ROLE_SYSTEM, *role)],
             "specialty": _specialties(doc),
             "location": [_location_reference(location)],
-            "healthcareService": [_reference("HealthcareService", ids)],
+            "healthcareService": [_reference("HealthcareService", own_id)],
             "telecom": _telecom(location),
         }
     )

@@ -37,7 +37,7 @@ def pairs(roster: Path, count: int, seed: int) -> list[tuple[str, dict, dict]]:
     points, specialties, plans, families = [], [], [], []
     with open(roster, newline="", encoding="utf-8") as fh:
         for i, row in enumerate(csv.DictReader(fh)):
-            if i % 97:
+            if i % 97 or not row["latitude"]:
                 continue
             points.append((float(row["latitude"]), float(row["longitude"])))
             specialties.append(row["taxonomy_codes"].split("|")[0])

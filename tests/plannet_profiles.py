@@ -6,9 +6,8 @@ codes of required bindings and of the Plan-Net code systems we write, and the pr
 invariants. The FHIR base rules (types, cardinality of the base resource) are the R4B models'
 job; this is the layer above them.
 
-One deliberate gap: Plan-Net 1.1 allows at most one network-reference per PractitionerRole (a
-role per network); the directory writes one role per practitioner and location carrying all its
-networks, which Plan-Net readers (ours included) read per network. It is not checked here.
+Plan-Net 1.1 allows at most one network-reference per PractitionerRole (a role per network):
+checked here too.
 """
 
 import re
@@ -119,6 +118,8 @@ def _practitioner_role(r: dict, found: list[str]) -> None:
     for concept in r.get("code", []):
         _in_system(concept, PROVIDER_ROLE, "PractitionerRole.code", found)
     _nucc(r.get("specialty", []), "PractitionerRole.specialty", found)
+    if r.get("resourceType") == "PractitionerRole" and len(_extensions(r, "network-reference")) > 1:
+        found.append("network-reference: one network per role (Plan-Net 1.1)")
     for ext in _extensions(r, "network-reference"):
         if not (ext.get("valueReference") or {}).get("reference"):
             found.append("network-reference needs a valueReference")

@@ -152,13 +152,14 @@ def test_meta_last_updated_is_the_newest_date_of_the_facts(roster_resources, edg
         assert provider["meta"]["lastUpdated"] == f"{doc['last_updated']}T00:00:00Z"
         for resource in resources:
             if resource["resourceType"] == "PractitionerRole":
-                location = next(
-                    loc
+                dates = [
+                    plan["last_updated"] if plan else doc["last_updated"]
                     for loc in doc["locations"]
-                    if role_id(doc["npi"], loc["location_id"]) == resource["id"]
-                )
-                dates = [p["last_updated"] for p in location["plans"]] or [doc["last_updated"]]
-                assert resource["meta"]["lastUpdated"] == f"{max(dates)}T00:00:00Z"
+                    for plan in loc["plans"] or [None]
+                    if role_id(doc["npi"], loc["location_id"], plan and plan["plan"])
+                    == resource["id"]
+                ]
+                assert resource["meta"]["lastUpdated"] == f"{dates[0]}T00:00:00Z"
     # A document with no date takes the time the resources were generated.
     undated = [(d, rs) for d, rs in edge_resources if not d.get("last_updated")]
     assert undated
@@ -173,6 +174,10 @@ def test_id_helpers():
     assert practitioner_id("1234567893") == organization_id("1234567893") == "1234567893"
     assert location_id("LOC-000317") == "LOC-000317"
     assert role_id("1234567893", "LOC-000317") == "1234567893-LOC-000317"
+    assert (
+        role_id("1234567893", "LOC-000317", "golden-poppy-medi-cal")
+        == "1234567893-LOC-000317-golden-poppy-medi-cal"
+    )
     assert affiliation_id("1234567893", "LOC-000317") == "1234567893-LOC-000317"
     assert network_id("sunrise-medi-cal") == "network-sunrise-medi-cal"
     assert insurance_plan_id("sunrise-medi-cal") == "sunrise-medi-cal"
@@ -462,15 +467,20 @@ def test_the_plannet_fixture_comes_out_as_it_went_in(tmp_path):
         ]
         for reference in role["location"]:
             place = target(reference)
-            written_role = out[f"PractitionerRole/{role_id(npi, place['id'])}"]
-            codes = [c["coding"][0]["code"] for c in written_role["specialty"]]
-            assert set(specialties) <= set(codes)
+            prefix = f"PractitionerRole/{role_id(npi, place['id'])}"
+            written_roles = [r for key, r in out.items() if key.startswith(prefix)]
+            assert written_roles
+            for written_role in written_roles:
+                codes = [c["coding"][0]["code"] for c in written_role["specialty"]]
+                assert set(specialties) <= set(codes)
             named = {
                 e["valueReference"]["display"]
+                for written_role in written_roles
                 for e in written_role.get("extension", [])
                 if e["url"] == plannet.NETWORK_REFERENCE
             }
             assert {n["name"] for n in networks} <= named
+            written_role = written_roles[0]
             location = out[written_role["location"][0]["reference"]]
             assert location["name"] == place["name"]
             assert location["address"]["city"] == place["address"]["city"]

@@ -81,13 +81,17 @@ def location_id(roster_location_id: str) -> str:
     return fhir_id(roster_location_id)
 
 
-def role_id(npi: str, roster_location_id: str) -> str:
-    return fhir_id(f"{npi}-{location_id(roster_location_id)}")
+def role_id(npi: str, roster_location_id: str, plan_code: str | None = None) -> str:
+    """A practitioner at a location in one network (Plan-Net: one network per role), or in none
+    when the directory lists them there without a plan."""
+    parts = [npi, location_id(roster_location_id), *([plan_code] if plan_code else [])]
+    return fhir_id("-".join(parts))
 
 
-def affiliation_id(npi: str, roster_location_id: str) -> str:
-    """The OrganizationAffiliation of an organization at a location, and its HealthcareService."""
-    return fhir_id(f"{npi}-{location_id(roster_location_id)}")
+def affiliation_id(npi: str, roster_location_id: str, plan_code: str | None = None) -> str:
+    """The OrganizationAffiliation of an organization at a location in one network (without
+    `plan_code`: its HealthcareService there)."""
+    return role_id(npi, roster_location_id, plan_code)
 
 
 def network_id(plan_code: str) -> str:
@@ -134,10 +138,14 @@ def resources_of(doc: dict, generated_at: str) -> Iterator[Resource]:
             service = _shared_service(location, at)
             if service is not None:
                 yield service
-            yield _practitioner_role(doc, location, service, at)
+            for plan in location["plans"] or [None]:
+                role_at = instant.instant(plan.get("last_updated")) if plan else at
+                yield _practitioner_role(doc, location, plan, service, role_at)
         else:
             yield _organization_service(doc, location, at)
-            yield _affiliation(doc, location, at)
+            for plan in location["plans"] or [None]:
+                role_at = instant.instant(plan.get("last_updated")) if plan else at
+                yield _affiliation(doc, location, plan, role_at)
 
 
 class _Instants:
@@ -462,13 +470,16 @@ def _delivery_methods(telehealth: bool) -> list[dict]:
     ]
 
 
-def _practitioner_role(doc: dict, location: dict, service: Resource | None, at: str) -> Resource:
-    plans = location["plans"]
+def _practitioner_role(
+    doc: dict, location: dict, plan: dict | None, service: Resource | None, at: str
+) -> Resource:
+    """The practitioner at a location in one network (or in none)."""
+    plans = [plan] if plan else []
     group = doc.get("medical_group")
     return _pruned(
         {
             "resourceType": "PractitionerRole",
-            "id": role_id(doc["npi"], location["location_id"]),
+            "id": role_id(doc["npi"], location["location_id"], plan and plan["plan"]),
             "meta": _meta(plannet.PRACTITIONER_ROLE_PROFILE, at),
             "extension": _network_extensions(plans),
             "identifier": _plan_identifiers(plans),
@@ -539,14 +550,15 @@ def _organization_service(doc: dict, location: dict, at: str) -> Resource:
     )
 
 
-def _affiliation(doc: dict, location: dict, at: str) -> Resource:
-    plans = location["plans"]
+def _affiliation(doc: dict, location: dict, plan: dict | None, at: str) -> Resource:
+    """The organization at a location in one network (or in none)."""
+    plans = [plan] if plan else []
     role = plannet.AFFILIATION_ROLES.get(doc["entity_type"], plannet.AFFILIATION_ROLES["other"])
-    own_id = affiliation_id(doc["npi"], location["location_id"])
+    service = affiliation_id(doc["npi"], location["location_id"])
     return _pruned(
         {
             "resourceType": "OrganizationAffiliation",
-            "id": own_id,
+            "id": affiliation_id(doc["npi"], location["location_id"], plan and plan["plan"]),
             "meta": _meta(plannet.ORGANIZATION_AFFILIATION_PROFILE, at),
             "identifier": _plan_identifiers(plans),
             "active": True,
@@ -555,7 +567,7 @@ def _affiliation(doc: dict, location: dict, at: str) -> Resource:
             "code": [_concept(plannet.AFFILIATION_ROLE_SYSTEM, *role)],
             "specialty": _specialties(doc),
             "location": [_location_reference(location)],
-            "healthcareService": [_reference("HealthcareService", own_id)],
+            "healthcareService": [_reference("HealthcareService", service)],
             "telecom": _telecom(location),
         }
     )

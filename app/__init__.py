@@ -14,6 +14,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app import config as settings
     from app.api import imports, match, providers, reports, suggest
     from app.engines import init_app as init_engine
+    from app.fhir import api as fhir_api
     from app.fhir import bulk_api, export_api
     from app.fhir import live as fhir_live
     from app.jobs import executors
@@ -28,7 +29,6 @@ def create_app(config: dict | None = None) -> Flask:
     init_engine(app)
     auth.init_app(app)
     executors.init_app(app)
-    fhir_live.init_app(app)
     limits.init_app(app)
     app.register_blueprint(providers.bp)
     app.register_blueprint(suggest.bp)
@@ -41,6 +41,9 @@ def create_app(config: dict | None = None) -> Flask:
     limits.limit_public(app, providers.bp)
     limits.limit_public(app, suggest.bp)
     limits.limit_public(app, export_api.kickoff_bp)
+    fhir_live.init_app(app)
+    app.register_blueprint(fhir_api.bp)
+    limits.limit_public(app, fhir_api.bp)
     web.init_app(app)
     limits.limit_public(app, web.bp)
     cli.register(app)

@@ -19,6 +19,7 @@ from app.engines.base import EngineUnavailable
 from app.fhir.bulk import publish
 from app.fhir.live import live_view
 from app.fhir.publish import summary
+from app.fhir.view import build_view
 from app.jobs import runner
 from app.jobs.lock import DirectoryBusy, import_lock
 from app.jobs.request import MODES, ImportRequest
@@ -209,6 +210,7 @@ def reindex_command() -> None:
     engine = get_engine()
     with import_lock().hold(_owner()):
         summary = rebuild(engine, sources_dir())
+        build_view(engine, current_app.config["PD_DATA_DIR"])
     click.echo(
         f"{summary.providers:,} providers at {summary.locations:,} locations; generation "
         f"{summary.generation} is live on {engine.name}"

@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -19,6 +19,11 @@ class APIError(Exception):
 
 
 def envelope(status: int, code: str, message: str, fields: dict | None = None):
+    if request.path == "/fhir" or request.path.startswith("/fhir/"):
+        # FHIR clients read errors as an OperationOutcome, whatever went wrong.
+        from app.fhir.outcome import FhirError, error_response
+
+        return error_response(FhirError(status, message))
     error = {"status": status, "code": code, "message": message}
     if fields:
         error["fields"] = fields

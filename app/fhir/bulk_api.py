@@ -1,16 +1,16 @@
 """`/fhir/bulk/`: the latest published bulk files (`provider-directory publish`, the daily job),
 public like the rest of Plan-Net. 404 OperationOutcome until a set is published."""
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, url_for
 
+from app.fhir.api import base_url
 from app.fhir.bulk import BulkSet, current_set
 from app.fhir.bulk_files import send_ndjson
-from app.fhir.http_errors import register_fhir_errors
-from app.fhir.outcome import FhirError
+from app.fhir.outcome import FhirError, error_response
 from app.fhir.publish import bulk_dir
 
 bp = Blueprint("fhir_bulk", __name__, url_prefix="/fhir/bulk")
-register_fhir_errors(bp)
+bp.register_error_handler(FhirError, error_response)
 
 
 def _published() -> BulkSet:
@@ -27,7 +27,7 @@ def manifest():
     published = _published()
     body = published.manifest_with(
         lambda name: url_for("fhir_bulk.file", name=name, _external=True),
-        request.url_root + "fhir/" + published.manifest["request"],
+        f"{base_url()}/{published.manifest['request']}",
     )
     response = jsonify(body)
     response.last_modified = published.moment

@@ -21,16 +21,15 @@ from app.fhir.export import (
     retention_seconds,
     start_export,
 )
-from app.fhir.http_errors import register_fhir_errors
-from app.fhir.outcome import FhirError, fhir_response
+from app.fhir.outcome import FhirError, error_response, fhir_response
 from app.fhir.params import RESOURCE_TYPES
 from app.jobs.executors import submit_export
 from app.jobs.store import ExportJob, export_store
 
 kickoff_bp = Blueprint("fhir_export_kickoff", __name__, url_prefix="/fhir")
 bp = Blueprint("fhir_export", __name__, url_prefix="/fhir")
-register_fhir_errors(kickoff_bp)
-register_fhir_errors(bp)
+kickoff_bp.register_error_handler(FhirError, error_response)
+bp.register_error_handler(FhirError, error_response)
 
 OUTPUT_FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
 PARAMETERS = ("_outputFormat", "_type", "_since")

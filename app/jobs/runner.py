@@ -17,6 +17,7 @@ from flask import current_app
 from app.config import street_geocoder_from
 from app.engines import get_engine
 from app.engines.base import Engine, EngineUnavailable
+from app.fhir.view import build_view
 from app.jobs.lock import DirectoryBusy, FileLock, RedisLock, import_lock
 from app.jobs.request import ImportRequest
 from app.jobs.store import FINISHED, JobStore, assignment_store, export_store, job_store
@@ -66,7 +67,7 @@ def run_import(
             on_start()
         # Nobody else builds while the lock is held: an unpublished generation is a dead import's.
         engine.remove_unpublished()
-        return import_roster(
+        summary = import_roster(
             engine,
             request.files,
             progress=progress,
@@ -76,12 +77,19 @@ def run_import(
             sources_dir=sources_dir(config),
             mode=request.mode,
         )
+        # The FHIR view follows the directory before the lock is let go, deltas included
+        # (they change the live generation in place).
+        build_view(engine, config["PD_DATA_DIR"])
+        return summary
 
 
 def run_expiry(engine: Engine, *, config: Mapping, lock: Lock, owner: str) -> int:
     """Take out of search the records whose termination date has come; providers changed."""
     with lock.hold(owner):
-        return expire_terminations(engine, sources_dir(config))
+        changed = expire_terminations(engine, sources_dir(config))
+        if changed:
+            build_view(engine, config["PD_DATA_DIR"])
+        return changed
 
 
 def run_import_job(

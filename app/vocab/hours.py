@@ -74,6 +74,16 @@ Token = tuple[str, object]
 Clock = tuple[int, int, str | None]  # hour, minute, "am" / "pm" / None
 
 
+@dataclass(frozen=True)
+class OpenSpan:
+    """Days of the week (`WEEKDAYS` indexes) open from `start` to `end` (minutes from midnight,
+    `end` past 1440 when open past midnight); both None when the text gives the days only."""
+
+    days: tuple[int, ...]
+    start: int | None = None
+    end: int | None = None
+
+
 @dataclass
 class _Clause:
     """Days and the times they are open ("Mon-Fri 8-17"), or days that are closed."""
@@ -109,6 +119,42 @@ def _open_times(text: str) -> tuple[str, ...]:
     if any(start < EARLY_BEFORE for start, _end in spans):
         found.add("early")
     return tuple(code for code in OPEN_TIMES if code in found)
+
+
+def weekly_hours(text: str | None) -> tuple[OpenSpan, ...]:
+    """The hours text as a week table, one entry per days-and-times it gives, in its order.
+
+    Days that a `closed` or `except` takes away are left out; times given without any day are
+    left out (they say nothing about which days), except round-the-clock ("24/7", "Open 24
+    hours"), which is every day.
+    """
+    if not isinstance(text, str) or not text.strip():
+        return ()
+    return _weekly_hours(text)
+
+
+@lru_cache(maxsize=4096)
+def _weekly_hours(text: str) -> tuple[OpenSpan, ...]:
+    clauses = _clauses(_tokens(text))
+    closed = frozenset().union(*(c.days for c in clauses if c.closed))
+    any_days = any(c.groups for c in clauses)
+    table: list[OpenSpan] = []
+    for clause in clauses:
+        if clause.closed:
+            continue
+        if clause.groups:
+            days = clause.days - closed
+        elif not any_days and (0, DAY_MINUTES) in clause.spans:
+            days = _ALL_DAYS
+        else:
+            continue
+        if not days:
+            continue
+        ordered = tuple(sorted(days))
+        if not clause.spans:
+            table.append(OpenSpan(ordered))
+        table.extend(OpenSpan(ordered, start, end) for start, end in clause.spans)
+    return tuple(table)
 
 
 def _tokens(text: str) -> list[Token]:
@@ -160,6 +206,11 @@ def _clock(token: str) -> Clock | None:
 
 def _read(tokens: list[Token]) -> tuple[frozenset[int], list[tuple[int, int]]]:
     """The open days and the open spans of a token list."""
+    return _open(_clauses(tokens))
+
+
+def _clauses(tokens: list[Token]) -> list[_Clause]:
+    """The clauses of a token list, times alone joined to the days after them."""
     leading = next((kind for kind, _ in tokens if kind in ("day", "days", "time", "allday")), "")
     times_first = leading in ("time", "allday")  # "8am-5pm Monday-Friday"
     clauses = [_Clause()]
@@ -192,7 +243,7 @@ def _read(tokens: list[Token]) -> tuple[frozenset[int], list[tuple[int, int]]]:
         elif kind == "hard" and not clauses[-1].empty:
             clauses.append(_Clause())
         i += 1
-    return _open(_merged(clauses))
+    return _merged(clauses)
 
 
 def _at(tokens: list[Token], i: int, kind: str) -> bool:

@@ -25,6 +25,7 @@ class Specialty:
     grouping: str = ""
     classification: str = ""
     specialization: str = ""
+    nucc_display: str = ""  # NUCC's own display name, as FHIR codings carry it
     known: bool = True
 
     @property
@@ -71,6 +72,7 @@ def specialties() -> dict[str, Specialty]:
             grouping=row["grouping"],
             classification=row["classification"],
             specialization=row["specialization"],
+            nucc_display=row["display_name"],
         )
     return table
 

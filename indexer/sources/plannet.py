@@ -51,7 +51,23 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.vocab.codes import ACCEPTING_ALIASES
+from app.vocab.plannet import (
+    ACCEPTING,
+    ACCESSIBILITY,
+    ACCESSIBILITY_CODES,
+    BCP47_SYSTEM,
+    COMMUNICATION_PROFICIENCY,
+    DEGREE_SYSTEM,
+    DELIVERY_METHOD,
+    IDENTIFIER_TYPE_SYSTEM,
+    LINE_OF_BUSINESS_CODES,
+    LOW_PROFICIENCY,
+    MEDICAL_LICENSE_TYPE,
+    NETWORK_REFERENCE,
+    NEWPATIENTS,
+    NPI_SYSTEM,
+    NUCC_SYSTEM,
+)
 from app.vocab.text import fold
 from indexer.records import RowError
 from indexer.sources.csv_roster import RosterFormatError
@@ -59,45 +75,9 @@ from indexer.validate import ROSTER_COLUMNS
 
 CANONICAL_COLUMNS = ROSTER_COLUMNS
 
-PLANNET = "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/"
-NEWPATIENTS = PLANNET + "newpatients"
-NETWORK_REFERENCE = PLANNET + "network-reference"
-ACCESSIBILITY = PLANNET + "accessibility"
-DELIVERY_METHOD = PLANNET + "delivery-method"
-COMMUNICATION_PROFICIENCY = PLANNET + "communication-proficiency"
-NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
-NUCC_SYSTEM = "http://nucc.org/provider-taxonomy"
-BCP47_SYSTEM = "urn:ietf:bcp:47"
-DEGREE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0360"
-IDENTIFIER_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0203"
-
 NDJSON_SUFFIXES = (".ndjson",)
 LIST_SEPARATOR = "|"
 
-# Plan-Net `newpatients` codes, read as the roster's own spellings of them are.
-NEWPATIENTS_CODES = ("newpt", "nopt", "existptonly", "existptfam")
-ACCEPTING = {code: ACCEPTING_ALIASES[code] for code in NEWPATIENTS_CODES}
-ACCESSIBILITY_CODES = {
-    "handiaccess": "ada-access",
-    "adacomp": "ada-access",
-    "pubtrans": "public-transit",
-    "cultcomp": "cultural-competence",
-}
-LOW_PROFICIENCY = frozenset({"00", "10"})
-LINE_OF_BUSINESS_CODES = {
-    "medi": "medi-cal",
-    "medihmo": "medi-cal",
-    "mcaid": "medi-cal",
-    "mediadv": "medicare-advantage",
-    "mediadvhmo": "medicare-advantage",
-    "mcare": "medicare-advantage",
-    "qhp": "covered-california",
-    "commppo": "commercial",
-    "commhmo": "commercial",
-    "commepo": "commercial",
-    "commpos": "commercial",
-    "commhdhp": "commercial",
-}
 # Words in a coding's display or a type's text, tried in this order when no code maps.
 LINE_OF_BUSINESS_WORDS = (
     (re.compile(r"\bmedicare advantage\b"), "medicare-advantage"),
@@ -511,7 +491,7 @@ def _npi(practitioner: Resource) -> str | None:
 
 def _license(practitioner: Resource) -> str:
     for identifier in _list(practitioner.get("identifier")):
-        if isinstance(identifier, dict) and "MD" in _codes(
+        if isinstance(identifier, dict) and MEDICAL_LICENSE_TYPE in _codes(
             identifier.get("type"), IDENTIFIER_TYPE_SYSTEM
         ):
             return _text(identifier.get("value"))

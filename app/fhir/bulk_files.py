@@ -21,6 +21,7 @@ def send_ndjson(bulk_set: BulkSet, name: str) -> Response:
         etag=f"{etag}-gzip" if gzipped else etag,
         last_modified=bulk_set.moment,
         conditional=True,
+        download_name=name,
     )
     if gzipped:
         response.headers["Content-Encoding"] = "gzip"

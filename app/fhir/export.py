@@ -10,6 +10,7 @@ in the job record, so that the job's own progress updates can never overwrite it
 import re
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import current_app
@@ -73,17 +74,22 @@ def _clear(folder: Path, keep: tuple[str, ...] = ()) -> None:
             path.unlink(missing_ok=True)
 
 
-def run_export_job(view, store: JobStore, job_id: str, folder: Path) -> None:
-    """Write the job's set from `view`. Safe to run again for the same job (it starts over)."""
+def run_export_job(view_of: Callable, store: JobStore, job_id: str, folder: Path) -> None:
+    """Write the job's set from the view `view_of()` gives (it may have to build it first).
+    Safe to run again for the same job (it starts over)."""
     job = store.get(job_id)
     target = job_folder(folder, job_id)
-    if job is None or job.state in FINISHED or is_cancelled(target):
+    if job is None or job.state in FINISHED:
+        return
+    if is_cancelled(target):
+        _stopped(store, job_id, target)
         return
     store.update(
         job_id, state="running", started_at=time.time(), attempts=job.attempts + 1, error=None
     )
     _clear(target)
     target.mkdir(parents=True, exist_ok=True)
+    view = view_of()
     total = sum(view.count(kind, job.since) for kind in job.types)
     store.update(job_id, resources_total=total)
     last = time.monotonic()
@@ -101,10 +107,10 @@ def run_export_job(view, store: JobStore, job_id: str, folder: Path) -> None:
             view, target, job.types, job.since, request=job.request, progress=progress
         )
     except ExportCancelled:
-        _clear(target, keep=(CANCELLED_MARKER,))
+        _stopped(store, job_id, target)
         return
     if is_cancelled(target):
-        _clear(target, keep=(CANCELLED_MARKER,))
+        _stopped(store, job_id, target)
         return
     store.update(
         job_id,
@@ -112,6 +118,12 @@ def run_export_job(view, store: JobStore, job_id: str, folder: Path) -> None:
         finished_at=time.time(),
         resources_written=sum(item["count"] for item in manifest["output"]),
     )
+
+
+def _stopped(store: JobStore, job_id: str, target: Path) -> None:
+    """A cancelled job gives up: its files go, its record says so (for the sweep's clock)."""
+    _clear(target, keep=(CANCELLED_MARKER,))
+    store.update(job_id, state="cancelled", finished_at=time.time())
 
 
 def cancel_export(folder: Path, job_id: str) -> None:
@@ -144,4 +156,4 @@ def remove_expired(store: JobStore, folder: Path, retention: int, now: float | N
 
 def export_job_here(job_id: str) -> None:
     """Run an export job in this process (inside an app context)."""
-    run_export_job(live_view(), export_store(), job_id, exports_dir())
+    run_export_job(live_view, export_store(), job_id, exports_dir())

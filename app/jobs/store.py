@@ -12,8 +12,8 @@ from flask import current_app
 
 from app.jobs.request import ImportRequest
 
-STATES = ("queued", "running", "succeeded", "failed")
-FINISHED = ("succeeded", "failed")
+STATES = ("queued", "running", "succeeded", "failed", "cancelled")
+FINISHED = ("succeeded", "failed", "cancelled")
 
 
 def new_job_id() -> str:

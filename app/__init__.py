@@ -15,6 +15,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.api import imports, match, providers, reports, suggest
     from app.engines import init_app as init_engine
     from app.fhir import api as fhir_api
+    from app.fhir import bulk_api, export_api
     from app.fhir import live as fhir_live
     from app.jobs import executors
 
@@ -34,8 +35,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(imports.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(match.bp)
+    app.register_blueprint(bulk_api.bp)
+    app.register_blueprint(export_api.kickoff_bp)
+    app.register_blueprint(export_api.bp)
     limits.limit_public(app, providers.bp)
     limits.limit_public(app, suggest.bp)
+    limits.limit_public(app, export_api.kickoff_bp)
     fhir_live.init_app(app)
     app.register_blueprint(fhir_api.bp)
     limits.limit_public(app, fhir_api.bp)

@@ -1,4 +1,5 @@
-"""`provider-directory` commands: import, reindex, indices, serve, openapi. Never interactive."""
+"""`provider-directory` commands: import, reindex, publish, indices, serve, openapi. Never
+interactive."""
 
 import contextlib
 import getpass
@@ -14,6 +15,10 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from app.engines import get_engine
+from app.engines.base import EngineUnavailable
+from app.fhir.bulk import publish
+from app.fhir.live import live_view
+from app.fhir.publish import summary
 from app.fhir.view import build_view
 from app.jobs import runner
 from app.jobs.lock import DirectoryBusy, import_lock
@@ -222,6 +227,22 @@ def expire_command() -> None:
     click.echo(f"{changed} provider(s) updated for terminations due by today")
 
 
+@click.command("publish")
+@click.argument("target", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def publish_command(target: Path) -> None:
+    """Write the directory's FHIR Plan-Net bulk files into TARGET (one NDJSON file per resource
+    type, a gzip copy of each, manifest.json) as a new set under TARGET/sets, and point
+    TARGET/current at it once complete; the previous set is kept, older ones removed. The
+    daily job does the same into PD_BULK_DIR, which /fhir/bulk/ serves."""
+    try:
+        view = live_view()
+    except EngineUnavailable as exc:
+        raise click.ClickException(f"no directory to publish: {exc}") from exc
+    folder, manifest = publish(view, target)
+    click.echo(summary(folder, manifest))
+
+
 @click.command("unverified")
 @click.option("--days", default=90, show_default=True, type=click.IntRange(1, 3650))
 @click.option(
@@ -331,6 +352,7 @@ def register(app: Flask) -> None:
         import_command,
         reindex_command,
         expire_command,
+        publish_command,
         unverified_command,
         assign_command,
         indices_command,

@@ -25,6 +25,11 @@ DEFAULTS = {
     "PD_GEOCODER_USER_AGENT": "provider-directory",
     "PD_GEOCODER_DOMAIN": None,
     "PD_MATCH_RULES": None,
+    # Where `provider-directory publish` and the daily job publish the bulk files;
+    # None: <PD_DATA_DIR>/bulk.
+    "PD_BULK_DIR": None,
+    # How long a $export's files are kept after it finishes.
+    "PD_EXPORT_RETENTION_SECONDS": 86400,
 }
 
 

@@ -13,10 +13,11 @@ from celery import Celery, Task
 from celery.schedules import crontab
 from flask import Flask, current_app
 
+from app.fhir.export import export_job_here
 from app.jobs import tasks
 from app.jobs.lock import FileLock, RedisLock
 from app.jobs.runner import assignment_job_here, fail_job, import_job_here
-from app.jobs.store import AssignmentJob, FileJobStore, RedisJobStore
+from app.jobs.store import AssignmentJob, ExportJob, FileJobStore, RedisJobStore
 
 log = logging.getLogger(__name__)
 # The import lock's lease: how soon a dead worker's lock lapses (its holder renews it meanwhile).
@@ -66,7 +67,12 @@ def celery_init_app(app: Flask) -> Celery:
             "expire-terminations": {
                 "task": tasks.expire_terminations_job.name,
                 "schedule": crontab(hour=2, minute=0),
-            }
+            },
+            # After the night's expiries, so the published files leave out what expired.
+            "publish-bulk": {
+                "task": tasks.publish_bulk_job.name,
+                "schedule": crontab(hour=3, minute=0),
+            },
         },
     )
     celery.set_default()
@@ -79,6 +85,7 @@ def init_app(app: Flask) -> None:
     app.extensions["pd_jobs_dir"] = data_dir / "jobs"
     app.extensions["pd_uploads_dir"] = data_dir / "uploads"
     app.extensions["pd_assignments_dir"] = data_dir / "assignments"
+    app.extensions["pd_exports_dir"] = data_dir / "exports"
     redis_url = app.config.get("PD_REDIS_URL") or app.config.get("PD_BROKER_URL")
     if redis_url:
         import redis
@@ -89,6 +96,9 @@ def init_app(app: Flask) -> None:
         app.extensions["pd_assignment_store"] = RedisJobStore(
             client, prefix=prefix, kind=AssignmentJob, namespace="assignment"
         )
+        app.extensions["pd_export_store"] = RedisJobStore(
+            client, prefix=prefix, kind=ExportJob, namespace="export"
+        )
         app.extensions["pd_import_lock"] = RedisLock(
             client, f"{prefix}lock:directory", min(LEASE_SECONDS, visibility_timeout(app))
         )
@@ -97,6 +107,7 @@ def init_app(app: Flask) -> None:
         app.extensions["pd_assignment_store"] = FileJobStore(
             data_dir / "assignments", kind=AssignmentJob
         )
+        app.extensions["pd_export_store"] = FileJobStore(data_dir / "export-jobs", kind=ExportJob)
         app.extensions["pd_import_lock"] = FileLock(data_dir / "import.lock")
     if app.config.get("PD_BROKER_URL"):
         celery_init_app(app)
@@ -110,6 +121,11 @@ def submit_import(job_id: str) -> None:
 def submit_assignment(job_id: str) -> None:
     """Queue an assignment job on Celery, or with no broker run it on a thread of this process."""
     _dispatch(tasks.assign_members_job, assignment_job_here, "assignment", job_id)
+
+
+def submit_export(job_id: str) -> None:
+    """Queue a FHIR export job on Celery, or with no broker run it on a thread of this process."""
+    _dispatch(tasks.export_fhir_job, export_job_here, "export", job_id)
 
 
 def _dispatch(task, run_here: Callable[[str], None], kind: str, job_id: str) -> None:

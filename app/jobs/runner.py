@@ -20,7 +20,7 @@ from app.engines.base import Engine, EngineUnavailable
 from app.fhir.view import build_view
 from app.jobs.lock import DirectoryBusy, FileLock, RedisLock, import_lock
 from app.jobs.request import ImportRequest
-from app.jobs.store import FINISHED, JobStore, assignment_store, job_store
+from app.jobs.store import FINISHED, JobStore, assignment_store, export_store, job_store
 from app.match.batch import MemberFileError, assign_all, read_member_file, result_paths
 from app.match.batch import write_results as write_assignment_results
 from app.match.rules import Rules, load_rules
@@ -35,6 +35,8 @@ Lock = FileLock | RedisLock
 # What makes an import fail as the roster's fault: the job fails with the reason, no retry.
 ROSTER_PROBLEMS = (RosterFormatError, LayoutError, UnicodeDecodeError, ValueError)
 PROGRESS_EVERY_SECONDS = 0.5
+# Each kind of job's store.
+STORES = {"import": job_store, "assignment": assignment_store, "export": export_store}
 
 
 def sources_dir(config: Mapping) -> Path:
@@ -214,7 +216,7 @@ def failure_reason(kind: str, exc: BaseException) -> str:
 def fail_job(kind: str, job_id: str, exc: BaseException) -> None:
     """Mark a job failed after its runner raised for the last time (no retry left), unless it
     already finished. Needs an app context."""
-    store = job_store() if kind == "import" else assignment_store()
+    store = STORES[kind]()
     job = store.get(job_id)
     if job is None or job.state in FINISHED:
         return

@@ -1,5 +1,5 @@
-"""Job records (imports, assignments): state and progress, kept in Redis (shared by workers) or in
-files (no server)."""
+"""Job records (imports, assignments, FHIR exports): state and progress, kept in Redis (shared by
+workers) or in files (no server)."""
 
 import json
 import os
@@ -12,8 +12,8 @@ from flask import current_app
 
 from app.jobs.request import ImportRequest
 
-STATES = ("queued", "running", "succeeded", "failed")
-FINISHED = ("succeeded", "failed")
+STATES = ("queued", "running", "succeeded", "failed", "cancelled")
+FINISHED = ("succeeded", "failed", "cancelled")
 
 
 def new_job_id() -> str:
@@ -100,6 +100,25 @@ class AssignmentJob(JobRecord):
         )
 
 
+@dataclass(kw_only=True)
+class ExportJob:
+    """A FHIR bulk export ($export): what was asked and how far it got. Its files and manifest
+    are in its own folder (app.fhir.export)."""
+
+    id: str
+    request: str
+    types: list[str]
+    since: str | None = None
+    state: str = "queued"
+    created_at: float = field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+    attempts: int = 0
+    resources_total: int = 0
+    resources_written: int = 0
+    error: str | None = None
+
+
 class JobStore:
     """Where jobs of one kind live. Both stores keep a job as one JSON value under its id."""
 
@@ -120,6 +139,9 @@ class JobStore:
             setattr(job, name, value)
         self.save(job)
         return job
+
+    def delete(self, job_id: str) -> None:
+        raise NotImplementedError
 
     def _load(self, raw: str | bytes | None):
         if raw is None:
@@ -149,6 +171,9 @@ class FileJobStore(JobStore):
         except FileNotFoundError:
             return None
 
+    def delete(self, job_id: str) -> None:
+        self._path(job_id).unlink(missing_ok=True)
+
 
 class RedisJobStore(JobStore):
     TTL_SECONDS = 30 * 24 * 3600
@@ -168,6 +193,9 @@ class RedisJobStore(JobStore):
     def get(self, job_id: str):
         return self._load(self.client.get(self._key(job_id)))
 
+    def delete(self, job_id: str) -> None:
+        self.client.delete(self._key(job_id))
+
 
 def job_store() -> JobStore:
     """The app's import jobs."""
@@ -177,3 +205,8 @@ def job_store() -> JobStore:
 def assignment_store() -> JobStore:
     """The app's assignment jobs."""
     return current_app.extensions["pd_assignment_store"]
+
+
+def export_store() -> JobStore:
+    """The app's FHIR export jobs."""
+    return current_app.extensions["pd_export_store"]

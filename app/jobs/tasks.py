@@ -10,6 +10,8 @@ from flask import current_app
 
 from app.engines import get_engine
 from app.engines.base import EngineUnavailable
+from app.fhir.export import export_job_here
+from app.fhir.publish import publish_live
 from app.jobs.lock import DirectoryBusy, import_lock
 from app.jobs.runner import assignment_job_here, import_job_here, run_expiry
 
@@ -38,3 +40,14 @@ def expire_terminations_job() -> int:
     return run_expiry(
         get_engine(), config=current_app.config, lock=import_lock(), owner="expire-terminations"
     )
+
+
+@shared_task(autoretry_for=(EngineUnavailable,), job_kind="export", **RETRY)
+def export_fhir_job(job_id: str) -> None:
+    export_job_here(job_id)
+
+
+@shared_task(acks_late=True)
+def publish_bulk_job() -> str:
+    """Daily (Celery beat): publish the directory's bulk files into PD_BULK_DIR."""
+    return publish_live()

@@ -129,7 +129,10 @@ def _union(clauses: list[Clause], kind: str) -> Clause:
 
 def _string(param: P.Param, modifier: str | None, value: str) -> Clause:
     if modifier == "exact":
-        return Clause("SELECT rid FROM strings WHERE param = ? AND raw = ?", [param.key, value])
+        return Clause(
+            "SELECT rid FROM strings WHERE param = ? AND value = ? AND raw = ?",
+            [param.key, fold(value), value],
+        )
     folded = fold(value).strip()
     if modifier == "contains":
         return Clause(

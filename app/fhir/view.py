@@ -8,6 +8,7 @@ Each search parameter's values (app.fhir.params) are indexed in one table per pa
 """
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -47,19 +48,19 @@ CREATE VIRTUAL TABLE geo USING rtree(rid, min_lat, max_lat, min_lon, max_lon);
 CREATE UNIQUE INDEX resources_key ON resources(key);
 """
 INDEXES = """
-CREATE INDEX resources_type ON resources(type, updated);
+-- Rows of a type in rid order: listing and paging a type never sorts.
+CREATE INDEX resources_type ON resources(type);
 CREATE INDEX tokens_code ON tokens(param, code, system, rid);
-CREATE INDEX tokens_system ON tokens(param, system, rid);
-CREATE INDEX tokens_rid ON tokens(rid, param);
 CREATE INDEX texts_param ON texts(param, text, rid);
 CREATE INDEX strings_value ON strings(param, value, rid);
-CREATE INDEX strings_raw ON strings(param, raw, rid);
-CREATE INDEX strings_rid ON strings(rid, param);
 CREATE INDEX refs_target ON refs(param, target, rid);
 CREATE INDEX refs_rid ON refs(rid, param, target);
 CREATE INDEX dates_param ON dates(param, low, high, rid);
-CREATE INDEX dates_rid ON dates(rid, param);
 """
+# Resources more than one document gives (a place, a network, a plan, a group, a service).
+SHARED_TYPES = frozenset({"Location", "Organization", "InsurancePlan", "HealthcareService"})
+_fold = functools.lru_cache(maxsize=1 << 16)(fold)
+
 # Tables that hold each parameter type's values.
 TABLES = {P.TOKEN: "tokens", P.STRING: "strings", P.REFERENCE: "refs", P.DATE: "dates"}
 EARLIEST, LATEST = "0000-01-01T00:00:00", "9999-12-31T23:59:59"
@@ -80,6 +81,8 @@ def reference_key(reference: str) -> str | None:
 def instant_key(value: str, *, end: bool = False) -> str:
     """A FHIR date, dateTime or instant as a sortable UTC text `YYYY-MM-DDTHH:MM:SS`; a partial
     date stands for its first second (or, with `end`, its last)."""
+    if len(value) == 20 and value[10] == "T" and value[19] == "Z":
+        return value[:19]  # the usual UTC instant, read without parsing
     low, high = parse_range(value)
     return high if end else low
 
@@ -98,6 +101,10 @@ class ViewBuilder:
         self.db.execute("BEGIN")
         self.pending = 0
         self.counts: dict[str, int] = {}
+        self.small: dict[str, str] = {}
+        self.rows: dict[str, list[tuple]] = {
+            t: [] for t in ("tokens", "texts", "strings", "refs", "dates", "positions", "geo")
+        }
 
     def add_all(self, resources: Iterable[dict]) -> None:
         for resource in resources:
@@ -106,77 +113,87 @@ class ViewBuilder:
     def add(self, resource: dict) -> None:
         kind, rid_key = resource["resourceType"], f"{resource['resourceType']}/{resource['id']}"
         updated = instant_key((resource.get("meta") or {}).get("lastUpdated") or now_instant())
+        if kind in SHARED_TYPES and self._seen(rid_key, updated):
+            return
         stored = dict(resource)
-        meta = {k: v for k, v in (resource.get("meta") or {}).items() if k != "lastUpdated"}
-        stored["meta"] = meta
+        stored["meta"] = {k: v for k, v in stored.get("meta", {}).items() if k != "lastUpdated"}
         body = json.dumps(stored, ensure_ascii=False, separators=(",", ":"))
         cursor = self.db.execute(
-            "INSERT INTO resources(type, key, updated, body) SELECT ?, ?, ?, ?"
-            " WHERE NOT EXISTS (SELECT 1 FROM resources WHERE key = ?)",
-            (kind, rid_key, updated, body, rid_key),
+            "INSERT INTO resources(type, key, updated, body) VALUES (?, ?, ?, ?)",
+            (kind, rid_key, updated, body),
         )
-        if cursor.rowcount == 0:
-            # A shared resource given again: it stays as first given, as recent as its latest copy.
-            self.db.execute(
-                "UPDATE resources SET updated = max(updated, ?) WHERE key = ?", (updated, rid_key)
-            )
-            return
         rid = cursor.lastrowid
         self.counts[kind] = self.counts.get(kind, 0) + 1
         self._index(rid, kind, rid_key, resource)
         self.pending += 1
         if self.pending >= INSERT_BATCH:
-            self.db.execute("COMMIT")
-            self.db.execute("BEGIN")
-            self.pending = 0
+            self._flush()
+
+    def _seen(self, key: str, updated: str) -> bool:
+        """Whether a shared resource is in already (then kept as first given, as recent as its
+        latest copy). Networks, plans and groups, given by nearly every document, are
+        remembered here; places and services are looked up."""
+        if key in self.small:
+            if updated > self.small[key]:
+                self.small[key] = updated
+                self.db.execute("UPDATE resources SET updated = ? WHERE key = ?", (updated, key))
+            return True
+        row = self.db.execute("SELECT updated FROM resources WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            if not key.startswith(("Location/", "HealthcareService/")):
+                self.small[key] = updated
+            return False
+        if updated > row[0]:
+            self.db.execute("UPDATE resources SET updated = ? WHERE key = ?", (updated, key))
+        return True
+
+    def _flush(self) -> None:
+        db = self.db
+        for table, rows in self.rows.items():
+            if rows:
+                marks = ",".join("?" * len(rows[0]))
+                db.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+                rows.clear()
+        db.execute("COMMIT")
+        db.execute("BEGIN")
+        self.pending = 0
 
     def _index(self, rid: int, kind: str, key: str, resource: dict) -> None:
-        db = self.db
+        rows = self.rows
+        tokens, texts, strings, refs = rows["tokens"], rows["texts"], rows["strings"], rows["refs"]
         for param in P.BY_RESOURCE[kind].values():
             if param.type == P.TOKEN:
                 for system, code, text in param.values(resource):
                     if code:
-                        db.execute(
-                            "INSERT INTO tokens VALUES (?, ?, ?, ?)", (param.key, system, code, rid)
-                        )
+                        tokens.append((param.key, system, code, rid))
                     if text:
-                        db.execute(
-                            "INSERT INTO texts VALUES (?, ?, ?)", (param.key, fold(text), rid)
-                        )
+                        texts.append((param.key, _fold(text), rid))
             elif param.type == P.STRING:
                 for value in dict.fromkeys(param.values(resource)):
-                    db.execute(
-                        "INSERT INTO strings VALUES (?, ?, ?, ?)",
-                        (param.key, fold(value), value, rid),
-                    )
+                    strings.append((param.key, _fold(value), value, rid))
             elif param.type == P.REFERENCE:
                 for reference in dict.fromkeys(param.values(resource)):
                     target = reference_key(reference)
                     if target:
-                        db.execute("INSERT INTO refs VALUES (?, ?, ?)", (param.key, target, rid))
+                        refs.append((param.key, target, rid))
             elif param.type == P.DATE:
                 for start, end in param.values(resource):
                     low = instant_key(start) if start else EARLIEST
                     high = instant_key(end, end=True) if end else LATEST
-                    db.execute("INSERT INTO dates VALUES (?, ?, ?, ?)", (param.key, low, high, rid))
+                    rows["dates"].append((param.key, low, high, rid))
         if kind == "PractitionerRole":
             for network, code in P.network_new_patient(resource):
                 target = reference_key(network)
                 if target:
-                    db.execute(
-                        "INSERT INTO tokens VALUES (?, ?, ?, ?)",
-                        (P.NETWORK_NEW_PATIENT, target, code, rid),
-                    )
+                    tokens.append((P.NETWORK_NEW_PATIENT, target, code, rid))
         position = resource.get("position") if kind == "Location" else None
         if position and position.get("latitude") is not None:
             lat, lon = float(position["latitude"]), float(position["longitude"])
-            db.execute(
-                "INSERT INTO positions VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (key, rid, lat, lon, *unit_vector(lat, lon)),
-            )
-            db.execute("INSERT INTO geo VALUES (?, ?, ?, ?, ?)", (rid, lat, lat, lon, lon))
+            rows["positions"].append((key, rid, lat, lon, *unit_vector(lat, lon)))
+            rows["geo"].append((rid, lat, lat, lon, lon))
 
     def finish(self, meta: dict[str, str]) -> None:
+        self._flush()
         self.db.execute("COMMIT")
         self.db.executescript(INDEXES)
         rows = {**meta, "version": VIEW_VERSION, "counts": json.dumps(self.counts)}

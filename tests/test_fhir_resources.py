@@ -491,3 +491,18 @@ def test_the_plannet_fixture_comes_out_as_it_went_in(tmp_path):
     assert sorted(back) == sorted(d["npi"] for d in docs)
     for doc in docs:
         assert facts(back[doc["npi"]]) == facts(doc, places), doc["npi"]
+
+
+def test_a_document_as_the_engines_give_it_back_makes_the_same_resources(roster_docs):
+    """The engines keep some fields for searching only and do not give them back (the primary
+    specialty, the search words): the resources must not depend on them."""
+    kept_back = ("primary_specialty", "search_text", "name_text", "suggest_keys", "location_count")
+    for doc in roster_docs[:200]:
+        stored = {k: v for k, v in doc.items() if k not in kept_back}
+        assert list(resources_of(stored, GENERATED_AT)) == list(resources_of(doc, GENERATED_AT))
+    physician = next(d for d in roster_docs if d["specialty_codes"][:1] == ["207Q00000X"])
+    stored = {k: v for k, v in physician.items() if k != "primary_specialty"}
+    role = next(
+        r for r in resources_of(stored, GENERATED_AT) if r["resourceType"] == "PractitionerRole"
+    )
+    assert role["code"][0]["coding"][0]["code"] == "ph"

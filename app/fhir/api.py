@@ -166,7 +166,7 @@ def _search(kind: str, items: list[tuple[str, str]]):
     applied = [(k, v) for k, v in wanted.applied if k not in ("_offset",)]
     bundle: dict = {
         "resourceType": "Bundle",
-        "meta": {"lastUpdated": view.built_at + "Z"},
+        "meta": {"lastUpdated": view.built_at},
         "type": "searchset",
         "total": page.total,
         "link": [_link("self", base, kind, applied, wanted.offset, wanted.count)],

@@ -502,7 +502,9 @@ def _practitioner_role(
 def _provider_role(doc: dict) -> dict:
     """PractitionerRole.code from the NUCC classification, else grouping, of the primary
     specialty."""
-    primary = doc.get("primary_specialty")
+    # Not `primary_specialty`: the engines keep that for ranking and do not give it back.
+    codes = doc.get("specialty_codes") or []
+    primary = codes[0] if codes else None
     specialty = describe_specialty(primary) if primary else None
     role = plannet.OTHER_PROVIDER_ROLE
     if specialty is not None:

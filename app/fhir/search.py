@@ -299,7 +299,6 @@ class Reader:
             raise FhirError(400, f"{raw} does not point at {self.kind}", name)
         entry = (source, param.key, target, iterate)
         (self.search.includes if base == "_include" else self.search.revincludes).append(entry)
-        self.search.applied.append((name, raw))
 
     # -- clauses ------------------------------------------------------------------------------
     def clause(self, kind: str, name: str, raw: str, top: bool = False) -> Clause | None:

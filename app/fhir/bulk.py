@@ -15,7 +15,6 @@ set is kept (a reader may still be downloading it) until the next publish.
 """
 
 import contextlib
-import fcntl
 import gzip
 import hashlib
 import json
@@ -28,6 +27,7 @@ from pathlib import Path
 
 from app.fhir.dates import FORMAT, parse_range
 from app.fhir.params import RESOURCE_TYPES
+from app.jobs.lock import waiting_lock
 
 NDJSON_MIMETYPE = "application/fhir+ndjson"
 MANIFEST_NAME = "manifest.json"
@@ -163,17 +163,6 @@ def _sync_dir(folder: Path) -> None:
 # -- publishing ---------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _publish_lock(target: Path):
-    """One publish into a folder at a time (on this machine)."""
-    with open(target / LOCK_NAME, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def current_set(target_dir: str | Path) -> Path | None:
     """The newest complete set published into `target_dir`, or None."""
     link = Path(target_dir) / CURRENT_LINK
@@ -189,7 +178,8 @@ def publish(view, target_dir: str | Path) -> tuple[Path, dict]:
     target = Path(target_dir)
     sets = target / SETS_DIR
     sets.mkdir(parents=True, exist_ok=True)
-    with _publish_lock(target):
+    # One publish into a folder at a time (on this machine).
+    with waiting_lock(target / LOCK_NAME):
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         partial = sets / f".{stamp}.partial"
         try:

@@ -10,9 +10,11 @@ from flask import current_app
 
 from app.engines import get_engine
 from app.fhir.view import LIVE_NAME, FhirView, build_view, view_dir
+from app.jobs.lock import waiting_lock
 
 # How often a process checks that the view is still of the live generation.
 CHECK_SECONDS = 2.0
+BUILD_LOCK = "build.lock"
 
 
 class LiveView:
@@ -26,12 +28,15 @@ class LiveView:
     def get(self, engine) -> FhirView:
         now = time.monotonic()
         if now - self.checked > CHECK_SECONDS or not self.path.exists():
-            with self.lock:
-                generation = engine.live_generation()
-                view = self._open()
-                if view is None or view.generation != generation:
-                    build_view(engine, self.data_dir)
-                self.checked = time.monotonic()
+            generation = engine.live_generation()
+            view = self._open()
+            if view is None or view.generation != generation:
+                # One build for all the processes of this machine: the others wait, then read it.
+                with self.lock, waiting_lock(self.path.with_name(BUILD_LOCK)):
+                    view = self._open()
+                    if view is None or view.generation != generation:
+                        build_view(engine, self.data_dir)
+            self.checked = time.monotonic()
         view = self._open()
         if view is None:  # pragma: no cover - built just above
             raise FileNotFoundError(self.path)

@@ -19,6 +19,19 @@ class DirectoryBusy(RuntimeError):
     """Another import is rebuilding the directory; try again later."""
 
 
+@contextlib.contextmanager
+def waiting_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on a file, waiting for it, across the processes of this machine
+    (the OS drops it if the holder dies)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 class FileLock:
     """One import at a time on this machine; the OS drops the lock if the process dies."""
 

@@ -75,6 +75,9 @@ bench-imports: install elasticsearch
 bench-suggest: install elasticsearch
 	PD_BENCH_ELASTICSEARCH_URL=$(TEST_ES_URL) $(BIN)/python -m bench.suggest $(BENCH_ARGS)
 
+bench-fhir-export: install elasticsearch
+	PD_BENCH_ELASTICSEARCH_URL=$(TEST_ES_URL) $(BIN)/python -m bench.fhir_export $(BENCH_ARGS)
+
 bench-assignments: install
 	$(BIN)/python -m bench.assignments $(BENCH_ARGS)
 

@@ -32,6 +32,8 @@ CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 CREATE TABLE resources(
   rid INTEGER PRIMARY KEY, type TEXT NOT NULL, key TEXT NOT NULL, updated TEXT NOT NULL,
   body TEXT NOT NULL) STRICT;
+-- Made with the table: every insert asks whether its key is there already.
+CREATE UNIQUE INDEX resources_key ON resources(key);
 CREATE TABLE tokens(param TEXT NOT NULL, system TEXT, code TEXT NOT NULL, rid INTEGER NOT NULL)
   STRICT;
 CREATE TABLE texts(param TEXT NOT NULL, text TEXT NOT NULL, rid INTEGER NOT NULL) STRICT;
@@ -45,7 +47,6 @@ CREATE TABLE positions(key TEXT PRIMARY KEY, rid INTEGER NOT NULL, lat REAL NOT 
 CREATE VIRTUAL TABLE geo USING rtree(rid, min_lat, max_lat, min_lon, max_lon);
 """
 INDEXES = """
-CREATE UNIQUE INDEX resources_key ON resources(key);
 CREATE INDEX resources_type ON resources(type, updated);
 CREATE INDEX tokens_code ON tokens(param, code, system, rid);
 CREATE INDEX tokens_system ON tokens(param, system, rid);

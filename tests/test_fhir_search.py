@@ -878,6 +878,8 @@ def _near_points(n: int = 20, seed: int = 2024) -> list[tuple[float, float, floa
 
 
 NEAR_POINTS = _near_points()
+# Role searches page through every role inside: the six smallest circles keep them quick.
+SMALL_NEAR_POINTS = sorted(NEAR_POINTS, key=lambda p: p[2] * KM_PER_UNIT[p[3]])[:6]
 # Distances this close to the radius may round either way.
 EDGE_MILES = 1e-6
 
@@ -931,7 +933,7 @@ def test_locations_near_a_point(client, served, point):
     check_near(answer, miles_of, radius)
 
 
-@pytest.mark.parametrize("point", NEAR_POINTS[:6], ids=lambda p: "|".join(map(str, p)))
+@pytest.mark.parametrize("point", SMALL_NEAR_POINTS, ids=lambda p: "|".join(map(str, p)))
 def test_roles_near_a_point(client, served, point):
     """PractitionerRole?location.near=: a role is as far as its location, nearest first, and
     combines with other parameters."""
@@ -957,3 +959,153 @@ def test_near_without_units_is_miles_and_without_distance_ten_miles(client, serv
     }
     check_near(ask(client, "Location", f"near={lat}|{lon}|7"), miles_of, 7.0)
     check_near(ask(client, "Location", f"near={lat}|{lon}"), miles_of, 10.0)
+
+
+# -- _include and _revinclude ---------------------------------------------------------------------
+
+# Where each reference parameter reads its references in a resource (Plan-Net's expressions).
+REFERENCE_PATHS = {
+    "Endpoint:organization": "managingOrganization",
+    "HealthcareService:location": "location",
+    "HealthcareService:coverage-area": "coverageArea",
+    "HealthcareService:organization": "providedBy",
+    "HealthcareService:endpoint": "endpoint",
+    "InsurancePlan:administered-by": "administeredBy",
+    "InsurancePlan:owned-by": "ownedBy",
+    "InsurancePlan:coverage-area": "coverageArea",
+    "InsurancePlan:network": "network",
+    "Location:endpoint": "endpoint",
+    "Location:organization": "managingOrganization",
+    "Location:partof": "partOf",
+    "Organization:partof": "partOf",
+    "Organization:endpoint": "endpoint",
+    "Organization:coverage-area": None,  # an extension no resource here carries
+    "OrganizationAffiliation:primary-organization": "organization",
+    "OrganizationAffiliation:participating-organization": "participatingOrganization",
+    "OrganizationAffiliation:location": "location",
+    "OrganizationAffiliation:service": "healthcareService",
+    "OrganizationAffiliation:endpoint": "endpoint",
+    "OrganizationAffiliation:network": "network",
+    "PractitionerRole:practitioner": "practitioner",
+    "PractitionerRole:organization": "organization",
+    "PractitionerRole:location": "location",
+    "PractitionerRole:service": "healthcareService",
+    "PractitionerRole:network": NETWORK_REFERENCE,
+    "PractitionerRole:endpoint": "endpoint",
+}
+
+
+def referenced(resource: dict, include: str) -> set[str]:
+    """`Type/id` of what a resource's reference parameter points at."""
+    path = REFERENCE_PATHS[include]
+    if path is None:
+        return set()
+    if path.startswith("http"):
+        values = [
+            e.get("valueReference") for e in resource.get("extension", []) if e["url"] == path
+        ]
+    else:
+        found = resource.get(path)
+        values = found if isinstance(found, list) else [found]
+    return {v["reference"] for v in values if v and v.get("reference")}
+
+
+# A few resources of each type to start from: with a group, a service and a small network where
+# a type has them, so that includes have something to find.
+STARTS = {
+    "Endpoint": ["endpoint-1"],
+    "HealthcareService": [SHARED_SERVICE, ORG_SERVICE],
+    "InsurancePlan": [SMALL_PLAN],
+    "Location": [SOME_LOCATION, OTHER_LOCATION],
+    "Organization": [SOME_ORG, SMALL_GROUP, f"network-{SMALL_PLAN}"],
+    "OrganizationAffiliation": _pick(AFFILIATIONS, 3),
+    "Practitioner": [SOME_NPI, OTHER_NPI],
+    "PractitionerRole": _pick(
+        (
+            i
+            for i, r in ROLES.items()
+            if PRACTITIONERS[r.npi].group and (r.npi, r.location) in R.service_of
+        ),
+        3,
+    ),
+}
+INCLUDES = [
+    (kind, include)
+    for kind in TYPES
+    for include in REFERENCE_PATHS
+    if include.startswith(kind + ":")
+]
+REVINCLUDES = [
+    ("HealthcareService", "PractitionerRole:service"),
+    ("HealthcareService", "OrganizationAffiliation:service"),
+    ("Location", "HealthcareService:location"),
+    ("Location", "InsurancePlan:coverage-area"),
+    ("Location", "OrganizationAffiliation:location"),
+    ("Location", "PractitionerRole:location"),
+    ("Organization", "Endpoint:organization"),
+    ("Organization", "HealthcareService:organization"),
+    ("Organization", "InsurancePlan:administered-by"),
+    ("Organization", "InsurancePlan:owned-by"),
+    ("Organization", "OrganizationAffiliation:primary-organization"),
+    ("Organization", "PractitionerRole:organization"),
+    ("Organization", "PractitionerRole:network"),
+    ("Organization", "OrganizationAffiliation:participating-organization"),
+    ("Organization", "InsurancePlan:network"),
+    ("Organization", "OrganizationAffiliation:network"),
+    ("Practitioner", "PractitionerRole:practitioner"),
+]
+
+
+def included_keys(answer: Answer) -> list[str]:
+    return [f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in answer.included]
+
+
+@pytest.mark.parametrize("kind,include", INCLUDES, ids=lambda v: v)
+def test_include(client, served, kind, include):
+    starts = STARTS[kind]
+    answer = ask(client, kind, f"_id={','.join(starts)}&_include={include}", ids_only=False)
+    matched = {i for i in starts if i in served[kind]}
+    assert set(answer.ids) == matched
+    expected = set()
+    for resource_id in matched:
+        expected |= referenced(served[kind][resource_id], include)
+    existing = {k for k in expected if k.split("/")[1] in served[k.split("/")[0]]}
+    existing -= {f"{kind}/{i}" for i in matched}
+    assert sorted(included_keys(answer)) == sorted(existing)
+    assert all(e["search"]["mode"] == "include" for e in answer.included)
+
+
+@pytest.mark.parametrize("kind,revinclude", REVINCLUDES, ids=lambda v: v)
+def test_revinclude(client, served, kind, revinclude):
+    starts = STARTS[kind]
+    answer = ask(client, kind, f"_id={','.join(starts)}&_revinclude={revinclude}", ids_only=False)
+    targets = {f"{kind}/{i}" for i in starts}
+    source = revinclude.split(":")[0]
+    expected = {
+        f"{source}/{i}"
+        for i, resource in served[source].items()
+        if referenced(resource, revinclude) & targets
+    }
+    assert sorted(included_keys(answer)) == sorted(expected)
+
+
+def test_include_iterate(client, served):
+    """Location -> its roles (revinclude) -> their practitioners (include:iterate)."""
+    answer = ask(
+        client,
+        "Location",
+        f"_id={SOME_LOCATION}&_revinclude=PractitionerRole:location"
+        "&_include:iterate=PractitionerRole:practitioner",
+        ids_only=False,
+    )
+    roles = {i for i, r in ROLES.items() if r.location == SOME_LOCATION}
+    practitioners = {ROLES[i].npi for i in roles}
+    assert roles and set(answer.ids) == {SOME_LOCATION}
+    assert sorted(included_keys(answer)) == sorted(
+        [f"PractitionerRole/{i}" for i in roles] + [f"Practitioner/{n}" for n in practitioners]
+    )
+    refused = client.get(
+        f"/fhir/Location?_id={SOME_LOCATION}&_revinclude=PractitionerRole:location"
+        "&_include=PractitionerRole:practitioner"
+    )
+    assert refused.status_code == 400

@@ -458,37 +458,50 @@ def run(view: FhirView, search: Search) -> Page:
                 [*args, search.count, search.offset],
             )
     else:
-        near = search.near
-        located = view.near_locations(near.lat, near.lon, near.miles)
-        places = json.dumps(located)
-        with_near = "WITH nd(key, d) AS (SELECT value ->> 0, value ->> 1 FROM json_each(?))"
-        if near.via is None:
-            body = f" FROM nd JOIN resources r ON r.key = nd.key WHERE {condition}"
-            select = "SELECT r.rid, nd.d"
-            group = ""
-            order = " ORDER BY nd.d, r.rid"
-            near_args = [places]
-        else:
-            body = (
-                " FROM nd JOIN refs f ON f.param = ? AND f.target = nd.key"
-                f" JOIN resources r ON r.rid = f.rid WHERE {condition}"
-            )
-            select = "SELECT r.rid, min(nd.d) AS d"
-            group = " GROUP BY r.rid"
-            order = " ORDER BY d, r.rid"
-            near_args = [places, near.via]
-        (total,) = view.run(f"{with_near} SELECT count(DISTINCT r.rid){body}", [*near_args, *args])[
-            0
-        ]
-        rows = []
-        if search.count and search.summary != "count":
-            rows = view.run(
-                f"{with_near} {select}{body}{group}{order} LIMIT ? OFFSET ?",
-                [*near_args, *args, search.count, search.offset],
-            )
+        rows = _nearest(view, search)
+        total = len(rows)
+        rows = rows[search.offset : search.offset + search.count]
+        if search.summary == "count":
+            rows = []
     matches = [(rid, distance) for rid, distance in rows]
     included, truncated = _included(view, search, [rid for rid, _ in matches])
     return Page(total, matches, included, truncated)
+
+
+def _nearest(view: FhirView, search: Search) -> list[tuple[int, float]]:
+    """(rid, miles) of every match of a search with `near`, nearest first.
+
+    In steps, each driven by what the previous one found: the places in the circle (R*Tree, exact
+    distance), the resources there (by key, or through the reference followed), then the other
+    clauses checked on those rows only, each clause's set read once."""
+    near = search.near
+    located = view.near_locations(near.lat, near.lon, near.miles)
+    distance_of = dict(located)
+    keys = [key for key, _d in located]
+    found: dict[int, float] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        if near.via is None:
+            sql = f"SELECT rid, key FROM resources WHERE type = ? AND key IN ({marks})"
+            pairs = view.run(sql, [search.kind, *chunk])
+        else:
+            sql = f"SELECT rid, target FROM refs WHERE param = ? AND target IN ({marks})"
+            pairs = view.run(sql, [near.via, *chunk])
+        for rid, key in pairs:
+            miles = distance_of[key]
+            if rid not in found or miles < found[rid]:
+                found[rid] = miles
+    if search.clauses and found:
+        where = " AND ".join(
+            f"value {'NOT IN' if c.negated else 'IN'} ({c.sql})" for c in search.clauses
+        )
+        args = [a for c in search.clauses for a in c.args]
+        kept = view.run(
+            f"SELECT value FROM json_each(?) WHERE {where}", [json.dumps(list(found)), *args]
+        )
+        found = {rid: found[rid] for (rid,) in kept}
+    return sorted(((rid, miles) for rid, miles in found.items()), key=lambda p: (p[1], p[0]))
 
 
 def _included(view: FhirView, search: Search, rids: list[int]) -> tuple[list, bool]:

@@ -43,9 +43,10 @@ CREATE TABLE dates(param TEXT NOT NULL, low TEXT NOT NULL, high TEXT NOT NULL,
 CREATE TABLE positions(key TEXT PRIMARY KEY, rid INTEGER NOT NULL, lat REAL NOT NULL,
   lon REAL NOT NULL, x REAL NOT NULL, y REAL NOT NULL, z REAL NOT NULL) STRICT, WITHOUT ROWID;
 CREATE VIRTUAL TABLE geo USING rtree(rid, min_lat, max_lat, min_lon, max_lon);
+-- From the start: every insert asks whether its key is there already.
+CREATE UNIQUE INDEX resources_key ON resources(key);
 """
 INDEXES = """
-CREATE UNIQUE INDEX resources_key ON resources(key);
 CREATE INDEX resources_type ON resources(type, updated);
 CREATE INDEX tokens_code ON tokens(param, code, system, rid);
 CREATE INDEX tokens_system ON tokens(param, system, rid);

@@ -55,7 +55,12 @@ def register(app: Flask) -> None:
                 429, "rate_limited", f"too many requests ({exc.description}); retry later"
             )
         code = (exc.name or "error").lower().replace(" ", "_")
-        return envelope(exc.code or 500, code, exc.description or exc.name)
+        response = envelope(exc.code or 500, code, exc.description or exc.name)
+        # What the exception says in headers (a 405's Allow) stays with the new body.
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers.setdefault(name, value)
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

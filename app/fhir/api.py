@@ -24,6 +24,7 @@ from app.fhir.view import Stored
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 
 FORMATS = ("json", "application/json", "application/fhir+json")
+JSON_TYPES = (FHIR_JSON, "application/json")
 DISTANCE = "http://hl7.org/fhir/StructureDefinition/location-distance"
 SUBSETTED = {
     "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
@@ -42,12 +43,14 @@ def base_url() -> str:
 
 def _check_format() -> None:
     wanted = request.args.get("_format")
+    if wanted is not None:
+        # `_format=application/fhir+json` written unescaped in a URL arrives with a space.
+        wanted = wanted.replace(" ", "+")
     if wanted is not None and wanted not in FORMATS:
         raise FhirError(406, f"only JSON is served (_format={'|'.join(FORMATS)})", "_format")
     accept = request.accept_mimetypes
-    if accept and not (
-        accept.accept_json or accept["application/fhir+json"] or accept["*/*"] or wanted
-    ):
+    # best_match honours wildcards in the header; looking up "*/*" in it would match any type.
+    if accept and not wanted and accept.best_match(JSON_TYPES) is None:
         raise FhirError(406, "only application/fhir+json is served", "Accept")
 
 

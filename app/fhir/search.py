@@ -28,6 +28,9 @@ MAX_OFFSET = 10_000_000
 # Included resources per page, at most: a Location's roles can be many thousands.
 MAX_INCLUDED = 1000
 MAX_ITERATIONS = 3
+# Values one parameter may OR together: each is a term of one compound SELECT, which SQLite
+# caps at 500.
+MAX_VALUES = 100
 DEFAULT_NEAR_MILES = 10.0
 MAX_NEAR_MILES = 100.0
 UNITS_IN_MILES = {"mi": 1.0, "[mi_i]": 1.0, "km": 0.621371192, "m": 0.000621371192}
@@ -221,6 +224,8 @@ class Reader:
         pairs: dict[str, list[str]] = {}
         for name, raw in items:
             base = name.split(":", 1)[0]
+            if len(_values(raw)) > MAX_VALUES:
+                raise FhirError(400, f"{name} takes at most {MAX_VALUES} values", name)
             if base in CONTROL:
                 self.control(base, name, raw)
                 continue
@@ -235,20 +240,15 @@ class Reader:
             pairs.setdefault(name, []).extend(_values(raw))
         if self.kind == "PractitionerRole" and "network" in pairs and "new-patient" in pairs:
             # Accepting new patients under the network asked, not under any network.
+            network = P.param("PractitionerRole", "network")
+            keys = [k for v in pairs["network"] for k in _reference_keys(network, None, v)]
+            codes = pairs["new-patient"]
             search.clauses.append(
-                _union(
-                    [
-                        Clause(
-                            "SELECT rid FROM tokens WHERE param = ? AND system = ? AND code = ?",
-                            [P.NETWORK_NEW_PATIENT, key, code],
-                        )
-                        for network in pairs["network"]
-                        for key in _reference_keys(
-                            P.param("PractitionerRole", "network"), None, network
-                        )
-                        for code in pairs["new-patient"]
-                    ],
-                    self.kind,
+                Clause(
+                    "SELECT rid FROM tokens WHERE param = ?"
+                    f" AND system IN ({','.join('?' * len(keys))})"
+                    f" AND code IN ({','.join('?' * len(codes))})",
+                    [P.NETWORK_NEW_PATIENT, *keys, *codes],
                 )
             )
         return search

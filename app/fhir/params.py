@@ -51,9 +51,10 @@ class Param:
     custom: bool = False
 
     @property
-    def key(self) -> str:
-        """How the view stores this parameter's values."""
-        return f"{self.resource}.{self.name}"
+    def key(self) -> int:
+        """How the view stores this parameter's values: a small number, not a name repeated on
+        millions of index rows."""
+        return PARAM_KEYS[(self.resource, self.name)]
 
 
 # -- reading values out of a resource -----------------------------------------------------------
@@ -592,7 +593,7 @@ PARAMS: tuple[Param, ...] = (
 
 # Values kept for searches that join two facts of one resource: the acceptingPatients code under
 # each network (`network` + `new-patient` means "accepting under that network").
-NETWORK_NEW_PATIENT = "PractitionerRole.network-new-patient"
+NETWORK_NEW_PATIENT = 0
 
 
 def network_new_patient(resource: dict) -> Iterator[tuple[str, str]]:
@@ -617,6 +618,9 @@ RESOURCE_TYPES = (
     "PractitionerRole",
 )
 
+# Each parameter's number in the view (0 is NETWORK_NEW_PATIENT); a change here is a new
+# view version (app.fhir.view.VIEW_VERSION).
+PARAM_KEYS = {(p.resource, p.name): number for number, p in enumerate(PARAMS, start=1)}
 BY_RESOURCE: dict[str, dict[str, Param]] = {t: {} for t in RESOURCE_TYPES}
 for _param in PARAMS:
     BY_RESOURCE[_param.resource][_param.name] = _param

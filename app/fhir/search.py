@@ -30,7 +30,7 @@ MAX_INCLUDED = 1000
 MAX_ITERATIONS = 3
 # Values one parameter may OR together: each is a term of one compound SELECT, which SQLite
 # caps at 500.
-MAX_VALUES = 100
+MAX_VALUES = 400
 DEFAULT_NEAR_MILES = 10.0
 MAX_NEAR_MILES = 100.0
 UNITS_IN_MILES = {"mi": 1.0, "[mi_i]": 1.0, "km": 0.621371192, "m": 0.000621371192}
@@ -71,7 +71,7 @@ class Near:
     lat: float
     lon: float
     miles: float
-    via: str | None  # the reference parameter key followed, None on Location itself
+    via: int | None  # the reference parameter followed (its key), None on Location itself
     parameter: str
 
 
@@ -82,8 +82,8 @@ class Search:
     near: Near | None = None
     count: int = DEFAULT_COUNT
     offset: int = 0
-    includes: list[tuple[str, str, str | None, bool]] = field(default_factory=list)
-    revincludes: list[tuple[str, str, str | None, bool]] = field(default_factory=list)
+    includes: list[tuple[str, int, str | None, bool]] = field(default_factory=list)
+    revincludes: list[tuple[str, int, str | None, bool]] = field(default_factory=list)
     summary: str | None = None
     elements: tuple[str, ...] = ()
     applied: list[tuple[str, str]] = field(default_factory=list)
@@ -148,7 +148,7 @@ def _string(param: P.Param, modifier: str | None, value: str) -> Clause:
     )
 
 
-def _token(key: str, modifier: str | None, value: str) -> Clause:
+def _token(key: int, modifier: str | None, value: str) -> Clause:
     if modifier == "text":
         words = fold(value).strip()
         return Clause(
@@ -180,12 +180,14 @@ def _reference_keys(param: P.Param, type_modifier: str | None, value: str) -> li
     return [f"{target}/{value}" for target in targets]
 
 
-def _date(key: str, value: str, column: str | None = None, kind: str | None = None) -> Clause:
+def _date(
+    key: int | None, name: str, value: str, column: str | None = None, kind: str | None = None
+) -> Clause:
     prefix, text = dates.split_prefix(value)
     try:
         vlow, vhigh = dates.parse_range(text)
     except ValueError as exc:
-        raise FhirError(400, str(exc), key.split(".", 1)[1]) from exc
+        raise FhirError(400, str(exc), name) from exc
     condition = dates.CONDITIONS[prefix]
     args = [vlow if name == "vlow" else vhigh for name in re.findall(r":(vlow|vhigh)", condition)]
     condition = re.sub(r":(vlow|vhigh)", "?", condition)
@@ -195,7 +197,7 @@ def _date(key: str, value: str, column: str | None = None, kind: str | None = No
     return Clause(f"SELECT rid FROM dates WHERE param = ? AND {condition}", [key, *args])
 
 
-def _missing(table: str, key: str, value: str, name: str) -> Clause:
+def _missing(table: str, key: int, value: str, name: str) -> Clause:
     if value not in ("true", "false"):
         raise FhirError(400, f":missing takes true or false, not '{value}'", name)
     return Clause(f"SELECT rid FROM {table} WHERE param = ?", [key], negated=value == "true")
@@ -316,7 +318,8 @@ class Reader:
             return Clause(f"SELECT rid FROM resources WHERE key IN ({marks})", keys)
         if param_name == "_lastUpdated":
             self.no_chain(rest, name)
-            return _union([_date("._lastUpdated", v, "updated", kind) for v in _values(raw)], kind)
+            values = _values(raw)
+            return _union([_date(None, "_lastUpdated", v, "updated", kind) for v in values], kind)
         alias = P.ALIASES.get((kind, param_name))
         if alias is not None:
             return self.clause(kind, f"{alias[0]}.{alias[1]}", raw)
@@ -342,7 +345,7 @@ class Reader:
         if param.type == P.TOKEN:
             return _union([_token(param.key, modifier, v) for v in values], kind)
         if param.type == P.DATE:
-            return _union([_date(param.key, v) for v in values], kind)
+            return _union([_date(param.key, param.name, v) for v in values], kind)
         keys = [k for v in values for k in _reference_keys(param, modifier, v)]
         marks = ",".join("?" * len(keys))
         return Clause(
@@ -387,7 +390,7 @@ class Reader:
             [ref.key, *inner.args],
         )
 
-    def near(self, param: P.Param, raw: str, via: str | None, name: str) -> Clause | None:
+    def near(self, param: P.Param, raw: str, via: int | None, name: str) -> Clause | None:
         parts = raw.split("|")
         if len(parts) < 2 or len(parts) > 4:
             raise FhirError(400, f"{name} is latitude|longitude|distance|units", name)

@@ -14,6 +14,7 @@ import json
 import os
 import sqlite3
 import threading
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,21 +26,23 @@ from app.search.geo import EARTH_RADIUS_MILES, bounding_box, unit_vector
 from app.vocab.text import fold
 
 LIVE_NAME = "fhir-view.sqlite3"
-VIEW_VERSION = "1"
+VIEW_VERSION = "2"
+BODY_LEVEL = 1
 INSERT_BATCH = 2000
 
 SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+-- Bodies are compressed JSON (zlib): a role's JSON is 1-2 KB and mostly repeated URLs.
 CREATE TABLE resources(
   rid INTEGER PRIMARY KEY, type TEXT NOT NULL, key TEXT NOT NULL, updated TEXT NOT NULL,
-  body TEXT NOT NULL) STRICT;
-CREATE TABLE tokens(param TEXT NOT NULL, system TEXT, code TEXT NOT NULL, rid INTEGER NOT NULL)
-  STRICT;
-CREATE TABLE texts(param TEXT NOT NULL, text TEXT NOT NULL, rid INTEGER NOT NULL) STRICT;
-CREATE TABLE strings(param TEXT NOT NULL, value TEXT NOT NULL, raw TEXT NOT NULL,
+  body BLOB NOT NULL) STRICT;
+CREATE TABLE tokens(param INTEGER NOT NULL, system TEXT, code TEXT NOT NULL,
   rid INTEGER NOT NULL) STRICT;
-CREATE TABLE refs(param TEXT NOT NULL, target TEXT NOT NULL, rid INTEGER NOT NULL) STRICT;
-CREATE TABLE dates(param TEXT NOT NULL, low TEXT NOT NULL, high TEXT NOT NULL,
+CREATE TABLE texts(param INTEGER NOT NULL, text TEXT NOT NULL, rid INTEGER NOT NULL) STRICT;
+CREATE TABLE strings(param INTEGER NOT NULL, value TEXT NOT NULL, raw TEXT NOT NULL,
+  rid INTEGER NOT NULL) STRICT;
+CREATE TABLE refs(param INTEGER NOT NULL, target TEXT NOT NULL, rid INTEGER NOT NULL) STRICT;
+CREATE TABLE dates(param INTEGER NOT NULL, low TEXT NOT NULL, high TEXT NOT NULL,
   rid INTEGER NOT NULL) STRICT;
 CREATE TABLE positions(key TEXT PRIMARY KEY, rid INTEGER NOT NULL, lat REAL NOT NULL,
   lon REAL NOT NULL, x REAL NOT NULL, y REAL NOT NULL, z REAL NOT NULL) STRICT, WITHOUT ROWID;
@@ -117,7 +120,9 @@ class ViewBuilder:
             return
         stored = dict(resource)
         stored["meta"] = {k: v for k, v in stored.get("meta", {}).items() if k != "lastUpdated"}
-        body = json.dumps(stored, ensure_ascii=False, separators=(",", ":"))
+        body = zlib.compress(
+            json.dumps(stored, ensure_ascii=False, separators=(",", ":")).encode(), BODY_LEVEL
+        )
         cursor = self.db.execute(
             "INSERT INTO resources(type, key, updated, body) VALUES (?, ?, ?, ?)",
             (kind, rid_key, updated, body),
@@ -244,14 +249,14 @@ class Stored:
     type: str
     key: str
     updated: str
-    body: str
+    body: bytes  # compressed JSON
 
     @property
     def id(self) -> str:
         return self.key.split("/", 1)[1]
 
     def resource(self) -> dict:
-        resource = json.loads(self.body)
+        resource = json.loads(zlib.decompress(self.body))
         meta = resource.setdefault("meta", {})
         meta["versionId"] = self.version
         meta["lastUpdated"] = self.updated + "Z"
@@ -259,7 +264,7 @@ class Stored:
 
     @property
     def version(self) -> str:
-        digest = hashlib.blake2b(f"{self.updated}\n{self.body}".encode(), digest_size=6)
+        digest = hashlib.blake2b(self.updated.encode() + b"\n" + self.body, digest_size=6)
         return digest.hexdigest()
 
 

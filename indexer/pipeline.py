@@ -1,15 +1,12 @@
 """Roster file -> validated, enriched records -> provider documents -> a new live generation."""
 
-import collections
 import csv
 import dataclasses
+import functools
 import itertools
 import logging
-import multiprocessing
-import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +16,7 @@ from indexer.documents import documents_from_sorted
 from indexer.enrich import enrich
 from indexer.geocode import Locate
 from indexer.layout import Layout, read_with_layout
+from indexer.parallel import chunks, import_workers, ordered_map
 from indexer.records import ERROR, ImportSummary, RowError, Skipped
 from indexer.sources.csv_roster import RosterFormatError, open_roster
 from indexer.sources.plannet import read_plannet
@@ -38,11 +36,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[ImportSummary], None]
 DEFAULT_SOURCE = "roster"
-
-
-def import_workers() -> int:
-    """Processes that check rows in parallel: PD_IMPORT_WORKERS, else one per core."""
-    return int(os.environ.get("PD_IMPORT_WORKERS") or os.cpu_count() or 1)
 
 
 CHECK_CHUNK = 2000
@@ -66,44 +59,22 @@ def _check_chunk(
     return checked
 
 
-def _chunks(rows: Iterable, size: int) -> Iterator[list]:
-    source = iter(rows)
-    while chunk := list(itertools.islice(source, size)):
-        yield chunk
-
-
 def _checked_rows(
     rows: Iterable[tuple[int, dict[str, str] | list[RowError]]],
     locate: Locate | None,
     workers: int,
 ) -> Iterator[tuple[int, dict | None, list[RowError]]]:
     """Checked rows in roster order. Validation is most of an import's CPU, so with more than one
-    worker, chunks are checked in parallel processes, a bounded number in flight."""
-    chunks = _chunks(rows, CHECK_CHUNK)
-    first = next(chunks, None)
+    worker, chunks are checked in parallel processes (indexer.parallel)."""
+    parts = chunks(rows, CHECK_CHUNK)
+    first = next(parts, None)
     if first is None:
         return
-    # A daemonic process (a Celery prefork pool child) may not have children of its own: a pool
-    # there fails at its first submit, so rows are checked in-process.
-    in_process = workers <= 1 or multiprocessing.current_process().daemon
-    if in_process or locate is not None or len(first) < CHECK_CHUNK:
-        yield from _check_chunk(first, locate)
-        for chunk in chunks:
-            yield from _check_chunk(chunk, locate)
-        return
-    try:
-        pool = ProcessPoolExecutor(max_workers=workers)
-    except (OSError, ValueError):  # no semaphores on this system
-        yield from _checked_rows(itertools.chain(first, *chunks), locate, 1)
-        return
-    with pool:
-        pending = collections.deque([pool.submit(_check_chunk, first)])
-        for chunk in chunks:
-            pending.append(pool.submit(_check_chunk, chunk))
-            if len(pending) >= 2 * workers:
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
+    if locate is not None or len(first) < CHECK_CHUNK:
+        workers = 1  # a street geocoder is one client, rate-limited; a small roster is quick
+    check = functools.partial(_check_chunk, locate=locate)
+    for checked in ordered_map(check, itertools.chain([first], parts), workers):
+        yield from checked
 
 
 def validated_records(

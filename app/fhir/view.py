@@ -10,6 +10,7 @@ Each search parameter's values (app.fhir.params) are indexed in one table per pa
 import contextlib
 import functools
 import hashlib
+import itertools
 import json
 import os
 import sqlite3
@@ -19,16 +20,20 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from app.fhir import params as P
 from app.fhir.dates import parse_range
 from app.search.geo import EARTH_RADIUS_MILES, bounding_box, unit_vector
 from app.vocab.text import fold
+from indexer.parallel import chunks, import_workers, ordered_map
 
 LIVE_NAME = "fhir-view.sqlite3"
 VIEW_VERSION = "2"
 BODY_LEVEL = 1
 INSERT_BATCH = 2000
+# Documents a worker makes resources of at a time.
+BUILD_CHUNK = 2000
 
 SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
@@ -44,8 +49,8 @@ CREATE TABLE strings(param INTEGER NOT NULL, value TEXT NOT NULL, raw TEXT NOT N
 CREATE TABLE refs(param INTEGER NOT NULL, target TEXT NOT NULL, rid INTEGER NOT NULL) STRICT;
 CREATE TABLE dates(param INTEGER NOT NULL, low TEXT NOT NULL, high TEXT NOT NULL,
   rid INTEGER NOT NULL) STRICT;
-CREATE TABLE positions(key TEXT PRIMARY KEY, rid INTEGER NOT NULL, lat REAL NOT NULL,
-  lon REAL NOT NULL, x REAL NOT NULL, y REAL NOT NULL, z REAL NOT NULL) STRICT, WITHOUT ROWID;
+CREATE TABLE positions(key TEXT PRIMARY KEY, lat REAL NOT NULL, lon REAL NOT NULL,
+  x REAL NOT NULL, y REAL NOT NULL, z REAL NOT NULL, rid INTEGER NOT NULL) STRICT, WITHOUT ROWID;
 CREATE VIRTUAL TABLE geo USING rtree(rid, min_lat, max_lat, min_lon, max_lon);
 -- Before the inserts: each insert looks its key up (a resource given again is stored once).
 CREATE UNIQUE INDEX resources_key ON resources(key);
@@ -62,6 +67,8 @@ CREATE INDEX dates_param ON dates(param, low, high, rid);
 """
 # Resources more than one document gives (a place, a network, a plan, a group, a service).
 SHARED_TYPES = frozenset({"Location", "Organization", "InsurancePlan", "HealthcareService"})
+# Of those, the ones nearly every document gives again (a worker remembers what it prepared).
+SMALL_SHARED_TYPES = frozenset({"Organization", "InsurancePlan"})
 _fold = functools.lru_cache(maxsize=1 << 16)(fold)
 
 # Tables that hold each parameter type's values.
@@ -90,6 +97,75 @@ def instant_key(value: str, *, end: bool = False) -> str:
     return high if end else low
 
 
+class Prepared(NamedTuple):
+    """A resource ready to store: its body and its index rows (each without the row id, which
+    goes last), made where the CPU is (a worker process on a big directory)."""
+
+    kind: str
+    key: str
+    updated: str
+    body: bytes | None  # None: a shared resource this worker has prepared already
+    rows: list[tuple[str, tuple]]
+    position: tuple[float, float] | None
+
+
+def prepare(resource: dict, known: set[str] | None = None) -> Prepared:
+    """`resource` ready to store. Networks, plans and groups in `known` come bare (their
+    lastUpdated only): nearly every document gives them again."""
+    kind, key = resource["resourceType"], f"{resource['resourceType']}/{resource['id']}"
+    updated = instant_key((resource.get("meta") or {}).get("lastUpdated") or now_instant())
+    if known is not None and kind in SMALL_SHARED_TYPES:
+        if key in known:
+            return Prepared(kind, key, updated, None, [], None)
+        known.add(key)
+    stored = dict(resource)
+    stored["meta"] = {k: v for k, v in stored.get("meta", {}).items() if k != "lastUpdated"}
+    body = zlib.compress(
+        json.dumps(stored, ensure_ascii=False, separators=(",", ":")).encode(), BODY_LEVEL
+    )
+    rows: list[tuple[str, tuple]] = []
+    for param in P.BY_RESOURCE[kind].values():
+        if param.type == P.TOKEN:
+            for system, code, text in param.values(resource):
+                if code:
+                    rows.append(("tokens", (param.key, system, code)))
+                if text:
+                    rows.append(("texts", (param.key, _fold(text))))
+        elif param.type == P.STRING:
+            for value in dict.fromkeys(param.values(resource)):
+                rows.append(("strings", (param.key, _fold(value), value)))
+        elif param.type == P.REFERENCE:
+            for reference in dict.fromkeys(param.values(resource)):
+                target = reference_key(reference)
+                if target:
+                    rows.append(("refs", (param.key, target)))
+        elif param.type == P.DATE:
+            for start, end in param.values(resource):
+                low = instant_key(start) if start else EARLIEST
+                high = instant_key(end, end=True) if end else LATEST
+                rows.append(("dates", (param.key, low, high)))
+    if kind == "PractitionerRole":
+        for network, code in P.network_new_patient(resource):
+            target = reference_key(network)
+            if target:
+                rows.append(("tokens", (P.NETWORK_NEW_PATIENT, target, code)))
+    position = resource.get("position") if kind == "Location" else None
+    where = None
+    if position and position.get("latitude") is not None:
+        where = (float(position["latitude"]), float(position["longitude"]))
+    return Prepared(kind, key, updated, body, rows, where)
+
+
+_known_here: set[str] = set()
+
+
+def prepare_documents(docs: list[dict], built_at: str) -> list[Prepared]:
+    """Every resource of these documents ready to store (run in a worker process)."""
+    from app.fhir.resources import resources_of
+
+    return [prepare(r, _known_here) for doc in docs for r in resources_of(doc, built_at)]
+
+
 class ViewBuilder:
     """A view being written beside the live one."""
 
@@ -111,25 +187,25 @@ class ViewBuilder:
 
     def add_all(self, resources: Iterable[dict]) -> None:
         for resource in resources:
-            self.add(resource)
+            self.add(prepare(resource))
 
-    def add(self, resource: dict) -> None:
-        kind, rid_key = resource["resourceType"], f"{resource['resourceType']}/{resource['id']}"
-        updated = instant_key((resource.get("meta") or {}).get("lastUpdated") or now_instant())
-        if kind in SHARED_TYPES and self._seen(rid_key, updated):
+    def add(self, item: Prepared) -> None:
+        if item.kind in SHARED_TYPES and self._seen(item.key, item.updated):
             return
-        stored = dict(resource)
-        stored["meta"] = {k: v for k, v in stored.get("meta", {}).items() if k != "lastUpdated"}
-        body = zlib.compress(
-            json.dumps(stored, ensure_ascii=False, separators=(",", ":")).encode(), BODY_LEVEL
-        )
+        if item.body is None:  # pragma: no cover - only shared resources are given bare
+            raise ValueError(f"{item.key} given without its body")
         cursor = self.db.execute(
             "INSERT INTO resources(type, key, updated, body) VALUES (?, ?, ?, ?)",
-            (kind, rid_key, updated, body),
+            (item.kind, item.key, item.updated, item.body),
         )
         rid = cursor.lastrowid
-        self.counts[kind] = self.counts.get(kind, 0) + 1
-        self._index(rid, kind, rid_key, resource)
+        self.counts[item.kind] = self.counts.get(item.kind, 0) + 1
+        for table, values in item.rows:
+            self.rows[table].append((*values, rid))
+        if item.position is not None:
+            lat, lon = item.position
+            self.rows["positions"].append((item.key, lat, lon, *unit_vector(lat, lon), rid))
+            self.rows["geo"].append((rid, lat, lat, lon, lon))
         self.pending += 1
         if self.pending >= INSERT_BATCH:
             self._flush()
@@ -163,40 +239,6 @@ class ViewBuilder:
         db.execute("BEGIN")
         self.pending = 0
 
-    def _index(self, rid: int, kind: str, key: str, resource: dict) -> None:
-        rows = self.rows
-        tokens, texts, strings, refs = rows["tokens"], rows["texts"], rows["strings"], rows["refs"]
-        for param in P.BY_RESOURCE[kind].values():
-            if param.type == P.TOKEN:
-                for system, code, text in param.values(resource):
-                    if code:
-                        tokens.append((param.key, system, code, rid))
-                    if text:
-                        texts.append((param.key, _fold(text), rid))
-            elif param.type == P.STRING:
-                for value in dict.fromkeys(param.values(resource)):
-                    strings.append((param.key, _fold(value), value, rid))
-            elif param.type == P.REFERENCE:
-                for reference in dict.fromkeys(param.values(resource)):
-                    target = reference_key(reference)
-                    if target:
-                        refs.append((param.key, target, rid))
-            elif param.type == P.DATE:
-                for start, end in param.values(resource):
-                    low = instant_key(start) if start else EARLIEST
-                    high = instant_key(end, end=True) if end else LATEST
-                    rows["dates"].append((param.key, low, high, rid))
-        if kind == "PractitionerRole":
-            for network, code in P.network_new_patient(resource):
-                target = reference_key(network)
-                if target:
-                    tokens.append((P.NETWORK_NEW_PATIENT, target, code, rid))
-        position = resource.get("position") if kind == "Location" else None
-        if position and position.get("latitude") is not None:
-            lat, lon = float(position["latitude"]), float(position["longitude"])
-            rows["positions"].append((key, rid, lat, lon, *unit_vector(lat, lon)))
-            rows["geo"].append((rid, lat, lat, lon, lon))
-
     def finish(self, meta: dict[str, str]) -> None:
         self._flush()
         self.db.execute("COMMIT")
@@ -220,19 +262,25 @@ _build_lock = threading.Lock()
 
 
 def build_view(engine, data_dir: str | Path, documents: Iterable[dict] | None = None) -> Path:
-    """Build the view of the engine's live directory and make it live atomically."""
-    from app.fhir.resources import resources_of
-
+    """Build the view of the engine's live directory and make it live atomically. A big
+    directory's resources are made in parallel processes (PD_IMPORT_WORKERS, as imports)."""
     directory = view_dir(data_dir)
     directory.mkdir(parents=True, exist_ok=True)
     generation = engine.live_generation()
     built_at = now_instant()
+    docs = iter(engine.documents() if documents is None else documents)
+    first = list(itertools.islice(docs, BUILD_CHUNK))
+    # A directory that fits one chunk is quicker here than a pool is to start.
+    workers = import_workers() if len(first) == BUILD_CHUNK else 1
+    parts = itertools.chain([first], chunks(docs, BUILD_CHUNK))
     with _build_lock:
         path = directory / f"building-{os.getpid()}-{threading.get_ident()}.sqlite3"
         builder = ViewBuilder(path)
         try:
-            for doc in engine.documents() if documents is None else documents:
-                builder.add_all(resources_of(doc, built_at))
+            work = functools.partial(prepare_documents, built_at=built_at)
+            for prepared in ordered_map(work, parts, workers, initializer=_known_here.clear):
+                for item in prepared:
+                    builder.add(item)
             builder.finish({"generation": generation, "built_at": built_at})
         except BaseException:
             builder.discard()

@@ -2,7 +2,8 @@
 
     make bench-fhir BENCH_ARGS="--locations 1000000"
 
-Imports N generated practitioner-locations on each engine, builds the FHIR view (timed), then
+Imports N generated practitioner-locations on each engine, builds the FHIR view (timed), writes
+the bulk set from it (time and peak Python memory: streamed, it must not grow with N), then
 times three kinds of search, each asked both ways with the same page size (20): roles near a
 point with a specialty; roles near a point speaking a language and accepting new patients under
 a plan's network; practitioners by family name. Prints p50/p95 per kind and the ratio of the
@@ -17,13 +18,15 @@ import random
 import resource
 import tempfile
 import time
+import tracemalloc
 import uuid
 from pathlib import Path
 
 from app import create_app
 from app.engines import create_engine
+from app.fhir.bulk import write_set
 from app.fhir.resources import network_id
-from app.fhir.view import build_view
+from app.fhir.view import FhirView, build_view
 from bench.search import percentiles, write_roster
 from indexer.pipeline import import_roster
 
@@ -121,6 +124,23 @@ def run(locations: int, queries: int, seed: int, es_url: str | None) -> None:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
             f"{kind}: FHIR view built in {elapsed:.1f}s, {size:,.0f} MB (peak RSS {peak:,.0f} MB)"
+        )
+        view = FhirView(path)
+        start = time.perf_counter()
+        manifest = write_set(view, workdir / f"export-{kind}")
+        elapsed = time.perf_counter() - start
+        written = sum(item["count"] for item in manifest["output"])
+        roles = next(i["count"] for i in manifest["output"] if i["type"] == "PractitionerRole")
+        # Memory apart (tracemalloc slows the writing): the roles again, the biggest file.
+        tracemalloc.start()
+        write_set(view, workdir / f"export-{kind}-roles", types=["PractitionerRole"])
+        _current, traced = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        view.close()
+        print(
+            f"{kind}: bulk set of {written:,} resources ({roles:,} PractitionerRoles) written in"
+            f" {elapsed:.1f}s = {written / elapsed:,.0f}/s; writing the roles, peak Python"
+            f" memory {traced / 1e6:,.1f} MB"
         )
         client = create_app(config).test_client()
         time_both(client, mix[: max(3, len(mix) // 10)])  # warm caches

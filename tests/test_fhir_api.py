@@ -463,6 +463,8 @@ BAD_VALUES = [
     ("Practitioner", "_revinclude", "Location:organization"),
     ("Practitioner", "_has:PractitionerRole:specialty", "207Q00000X"),
     ("Practitioner", "_total", "some"),
+    ("Practitioner", "_id:exact", "1000109334"),
+    ("Practitioner", "_lastUpdated:missing", "true"),
     ("PractitionerRole", "specialty", ""),
     ("PractitionerRole", "specialty", ",".join(f"X{n}" for n in range(600))),
 ]

@@ -311,6 +311,8 @@ class Reader:
         modifier = modifier or None
         if not NAME.match(param_name):
             raise _Unknown(f"'{name}' is not a search parameter name")
+        if param_name in P.COMMON and modifier is not None:
+            raise FhirError(400, f"{param_name} takes no :{modifier}", name)
         if param_name == "_id":
             self.no_chain(rest, name)
             keys = [f"{kind}/{v}" for v in _values(raw)]

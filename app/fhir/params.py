@@ -586,7 +586,7 @@ PARAMS: tuple[Param, ...] = (
         "PractitionerRole",
         "language",
         TOKEN,
-        lambda r: [],
+        lambda r: [],  # the view copies the practitioner's (ROLE_COPY_KEYS)
         "A language the practitioner speaks: the same as `practitioner.language`",
     ),
 )
@@ -604,8 +604,6 @@ def network_new_patient(resource: dict) -> Iterator[tuple[str, str]]:
 
 # Parameters every resource type takes, handled by the view itself.
 COMMON = ("_id", "_lastUpdated")
-# Parameters searched through another one: PractitionerRole?language= is practitioner.language=.
-ALIASES = {("PractitionerRole", "language"): ("practitioner", "language")}
 
 RESOURCE_TYPES = (
     "Endpoint",
@@ -621,6 +619,10 @@ RESOURCE_TYPES = (
 # Each parameter's number in the view (0 is NETWORK_NEW_PATIENT); a change here is a new
 # view version (app.fhir.view.VIEW_VERSION).
 PARAM_KEYS = {(p.resource, p.name): number for number, p in enumerate(PARAMS, start=1)}
+# What members ask of a role's practitioner most, copied onto each role by the view so that
+# `language=` and `practitioner.gender=` read the role's own rows, not every Spanish speaker's
+# roles: Practitioner parameter -> the role's key for it.
+ROLE_COPY_KEYS = {"language": PARAM_KEYS[("PractitionerRole", "language")], "gender": -1}
 BY_RESOURCE: dict[str, dict[str, Param]] = {t: {} for t in RESOURCE_TYPES}
 for _param in PARAMS:
     BY_RESOURCE[_param.resource][_param.name] = _param

@@ -11,7 +11,6 @@ Nothing a user writes reaches the SQL text: values are always bound parameters, 
 checked against the parameter table (app.fhir.params) before anything is built.
 """
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -224,6 +223,7 @@ class Reader:
     def read(self, items: list[tuple[str, str]]) -> Search:
         search = self.search
         pairs: dict[str, list[str]] = {}
+        made: dict[str, list[Clause]] = {}
         for name, raw in items:
             base = name.split(":", 1)[0]
             if len(_values(raw)) > MAX_VALUES:
@@ -238,6 +238,7 @@ class Reader:
                 continue
             if clause is not None:
                 search.clauses.append(clause)
+                made.setdefault(name, []).append(clause)
             search.applied.append((name, raw))
             pairs.setdefault(name, []).extend(_values(raw))
         if self.kind == "PractitionerRole" and "network" in pairs and "new-patient" in pairs:
@@ -253,6 +254,10 @@ class Reader:
                     [P.NETWORK_NEW_PATIENT, *keys, *codes],
                 )
             )
+            if len(made.get("network", ())) == 1 and len(made.get("new-patient", ())) == 1:
+                # Each asked once: the pair says all they say, and reads fewer rows.
+                for clause in (made["network"][0], made["new-patient"][0]):
+                    search.clauses.remove(clause)
         return search
 
     def control(self, base: str, name: str, raw: str) -> None:
@@ -322,9 +327,6 @@ class Reader:
             self.no_chain(rest, name)
             values = _values(raw)
             return _union([_date(None, "_lastUpdated", v, "updated", kind) for v in values], kind)
-        alias = P.ALIASES.get((kind, param_name))
-        if alias is not None:
-            return self.clause(kind, f"{alias[0]}.{alias[1]}", raw)
         param = P.param(kind, param_name)
         if param is None:
             raise _Unknown(f"{kind} has no search parameter '{param_name}'")
@@ -370,6 +372,12 @@ class Reader:
             if not top or target != "Location":
                 raise FhirError(400, f"{name}: near is searched on Location", name)
             return self.near(P.param("Location", "near"), raw, via=param.key, name=name)
+        copied = P.ROLE_COPY_KEYS.get(rest) if param.key == _ROLE_PRACTITIONER else None
+        if copied is not None:
+            values = _values(raw)
+            if any(v == "" for v in values):
+                raise FhirError(400, f"{name} has an empty value", name)
+            return _union([_token(copied, None, v) for v in values], param.resource)
         inner = self.clause(target, rest, raw).positive(target)
         return Clause(
             "SELECT rid FROM refs WHERE param = ? AND target IN"
@@ -415,6 +423,9 @@ class Reader:
             raise FhirError(400, f"{name}: one near per search", name)
         self.search.near = Near(lat, lon, miles, via, name)
         return None
+
+
+_ROLE_PRACTITIONER = P.param("PractitionerRole", "practitioner").key
 
 
 class _Unknown(Exception):
@@ -463,50 +474,44 @@ def run(view: FhirView, search: Search) -> Page:
                 [*args, search.count, search.offset],
             )
     else:
-        rows = _nearest(view, search)
-        total = len(rows)
-        rows = rows[search.offset : search.offset + search.count]
-        if search.summary == "count":
-            rows = []
+        total, rows = _nearest(view, search)
     matches = [(rid, distance) for rid, distance in rows]
     included, truncated = _included(view, search, [rid for rid, _ in matches])
     return Page(total, matches, included, truncated)
 
 
-def _nearest(view: FhirView, search: Search) -> list[tuple[int, float]]:
-    """(rid, miles) of every match of a search with `near`, nearest first.
+def _nearest(view: FhirView, search: Search) -> tuple[int, list[tuple[int, float]]]:
+    """(total, the page's (rid, miles)) of a search with `near`, nearest first.
 
-    In steps, each driven by what the previous one found: the places in the circle (R*Tree, exact
-    distance), the resources there (by key, or through the reference followed), then the other
-    clauses checked on those rows only, each clause's set read once."""
+    One statement each, joined in this order: the places in the circle (R*Tree, exact
+    distance), the resources there (themselves, or through the reference followed), then the
+    other clauses, each clause's set read once."""
     near = search.near
-    located = view.near_locations(near.lat, near.lon, near.miles)
-    distance_of = dict(located)
-    keys = [key for key, _d in located]
-    found: dict[int, float] = {}
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        if near.via is None:
-            sql = f"SELECT rid, key FROM resources WHERE type = ? AND key IN ({marks})"
-            pairs = view.run(sql, [search.kind, *chunk])
-        else:
-            sql = f"SELECT rid, target FROM refs WHERE param = ? AND target IN ({marks})"
-            pairs = view.run(sql, [near.via, *chunk])
-        for rid, key in pairs:
-            miles = distance_of[key]
-            if rid not in found or miles < found[rid]:
-                found[rid] = miles
-    if search.clauses and found:
-        where = " AND ".join(
-            f"value {'NOT IN' if c.negated else 'IN'} ({c.sql})" for c in search.clauses
+    with_near, args = view.near_sql(near.lat, near.lon, near.miles)
+    if near.via is None:
+        body = " FROM near CROSS JOIN resources r ON r.rid = near.lrid WHERE r.type = ?"
+        args = [*args, search.kind]
+        rid = "r.rid"
+    else:
+        body = (
+            " FROM near CROSS JOIN refs r INDEXED BY refs_target"
+            " ON r.param = ? AND r.target = near.key WHERE 1"
         )
-        args = [a for c in search.clauses for a in c.args]
-        kept = view.run(
-            f"SELECT value FROM json_each(?) WHERE {where}", [json.dumps(list(found)), *args]
-        )
-        found = {rid: found[rid] for (rid,) in kept}
-    return sorted(((rid, miles) for rid, miles in found.items()), key=lambda p: (p[1], p[0]))
+        args = [*args, near.via]
+        rid = "r.rid"
+    for clause in search.clauses:
+        # `+rid`: a filter on each row found, never a list of rids to seek the index with (for
+        # every place in the circle, that would walk the whole list).
+        body += f" AND +{rid} {'NOT IN' if clause.negated else 'IN'} ({clause.sql})"
+        args.extend(clause.args)
+    (total,) = view.run(f"{with_near} SELECT count(*){body}", args)[0]
+    if not search.count or search.summary == "count":
+        return total, []
+    rows = view.run(
+        f"{with_near} SELECT {rid}, near.d{body} ORDER BY near.d, {rid} LIMIT ? OFFSET ?",
+        [*args, search.count, search.offset],
+    )
+    return total, rows
 
 
 def _included(view: FhirView, search: Search, rids: list[int]) -> tuple[list, bool]:

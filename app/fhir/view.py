@@ -29,7 +29,7 @@ from app.vocab.text import fold
 from indexer.parallel import chunks, import_workers, ordered_map
 
 LIVE_NAME = "fhir-view.sqlite3"
-VIEW_VERSION = "2"
+VIEW_VERSION = "3"
 BODY_LEVEL = 1
 INSERT_BATCH = 2000
 # Documents a worker makes resources of at a time.
@@ -49,8 +49,9 @@ CREATE TABLE strings(param INTEGER NOT NULL, value TEXT NOT NULL, raw TEXT NOT N
 CREATE TABLE refs(param INTEGER NOT NULL, target TEXT NOT NULL, rid INTEGER NOT NULL) STRICT;
 CREATE TABLE dates(param INTEGER NOT NULL, low TEXT NOT NULL, high TEXT NOT NULL,
   rid INTEGER NOT NULL) STRICT;
-CREATE TABLE positions(key TEXT PRIMARY KEY, lat REAL NOT NULL, lon REAL NOT NULL,
-  x REAL NOT NULL, y REAL NOT NULL, z REAL NOT NULL, rid INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+-- Keyed by the Location's rid, the R*Tree's id: a place found in the tree is one lookup away.
+CREATE TABLE positions(key TEXT NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,
+  x REAL NOT NULL, y REAL NOT NULL, z REAL NOT NULL, rid INTEGER PRIMARY KEY) STRICT;
 CREATE VIRTUAL TABLE geo USING rtree(rid, min_lat, max_lat, min_lon, max_lon);
 -- Before the inserts: each insert looks its key up (a resource given again is stored once).
 CREATE UNIQUE INDEX resources_key ON resources(key);
@@ -163,7 +164,23 @@ def prepare_documents(docs: list[dict], built_at: str) -> list[Prepared]:
     """Every resource of these documents ready to store (run in a worker process)."""
     from app.fhir.resources import resources_of
 
-    return [prepare(r, _known_here) for doc in docs for r in resources_of(doc, built_at)]
+    prepared: list[Prepared] = []
+    copies = {P.param("Practitioner", name).key: key for name, key in P.ROLE_COPY_KEYS.items()}
+    for doc in docs:
+        practitioner: list[tuple[str, tuple]] = []
+        for resource in resources_of(doc, built_at):
+            item = prepare(resource, _known_here)
+            if item.kind == "Practitioner":
+                practitioner = [
+                    (table, (copies[v[0]], *v[1:]))
+                    for table, v in item.rows
+                    if table in ("tokens", "texts") and v[0] in copies
+                ]
+            elif item.kind == "PractitionerRole":
+                # A document's roles are its practitioner's, given after it.
+                item.rows.extend(practitioner)
+            prepared.append(item)
+    return prepared
 
 
 class ViewBuilder:
@@ -409,16 +426,17 @@ class FhirView:
     def run(self, sql: str, args: list) -> list[tuple]:
         return self.db.execute(sql, args).fetchall()
 
-    def near_locations(self, lat: float, lon: float, miles: float) -> list[tuple[str, float]]:
-        """(Location key, miles) of every located Location within `miles`, nearest first."""
+    def near_sql(self, lat: float, lon: float, miles: float) -> tuple[str, list]:
+        """A materialised CTE `near(key, lrid, d)`: every located Location within `miles` (key,
+        rid, exact great-circle miles), for a search to join."""
         min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, miles)
         ux, uy, uz = unit_vector(lat, lon)
-        rows = self.db.execute(
-            "SELECT p.key, ? * acos(min(1.0, max(-1.0, p.x * ? + p.y * ? + p.z * ?))) AS d"
+        sql = (
+            "WITH near AS MATERIALIZED (SELECT key, lrid, d FROM (SELECT p.key AS key,"
+            " p.rid AS lrid, ? * acos(min(1.0, max(-1.0, p.x * ? + p.y * ? + p.z * ?))) AS d"
             " FROM geo g JOIN positions p ON p.rid = g.rid"
-            " WHERE g.min_lat >= ? AND g.max_lat <= ? AND g.min_lon >= ? AND g.max_lon <= ?"
-            " AND d <= ?",
-            (EARTH_RADIUS_MILES, ux, uy, uz, min_lat, max_lat, min_lon, max_lon, miles),
-        ).fetchall()
-        rows.sort(key=lambda row: (row[1], row[0]))
-        return rows
+            " WHERE g.min_lat >= ? AND g.max_lat <= ? AND g.min_lon >= ? AND g.max_lon <= ?)"
+            " WHERE d <= ?)"
+        )
+        args = [EARTH_RADIUS_MILES, ux, uy, uz, min_lat, max_lat, min_lon, max_lon, miles]
+        return sql, args

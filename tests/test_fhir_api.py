@@ -19,6 +19,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from werkzeug.datastructures import MultiDict
 
 from app import create_app
+from tests.conftest import EDGE_ROSTER
 from tests.plannet_profiles import problems
 from tests.test_delta import HEADER, TODAY, group_roster, write
 from tests.test_import_doors import BUNDLE, EXPECTED_PLANNET, cli_import
@@ -891,3 +892,24 @@ def test_a_delta_shows_in_fhir_at_once(fresh_config, tmp_path):
     # The other providers are as they were.
     other = body(client, "/fhir/PractitionerRole/1245319599-L2-sunrise-medi-cal")
     assert accepting_by_network(other) == {"Organization/network-sunrise-medi-cal": "newpt"}
+
+
+def test_a_view_of_an_older_layout_is_rebuilt_by_the_next_request(fresh_config):
+    """After an upgrade the view on disk may be of an older layout: the first `/fhir` request
+    builds the current one instead of reading the old one wrongly."""
+    import sqlite3
+
+    from app.fhir.view import LIVE_NAME, VIEW_VERSION, view_dir
+
+    assert cli_import(fresh_config, EDGE_ROSTER).exit_code == 0
+    path = view_dir(fresh_config["PD_DATA_DIR"]) / LIVE_NAME
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("UPDATE meta SET value = '0' WHERE key = 'version'")
+    db.close()
+    client = create_app(fresh_config).test_client()
+    assert client.get("/fhir/Practitioner?_summary=count").status_code == 200
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    (version,) = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+    db.close()
+    assert version == VIEW_VERSION

@@ -30,11 +30,11 @@ class LiveView:
         if now - self.checked > CHECK_SECONDS or not self.path.exists():
             generation = engine.live_generation()
             view = self._open()
-            if view is None or view.generation != generation:
+            if view is None or not view.serves(generation):
                 # One build for all the processes of this machine: the others wait, then read it.
                 with self.lock, waiting_lock(self.path.with_name(BUILD_LOCK)):
                     view = self._open()
-                    if view is None or view.generation != generation:
+                    if view is None or not view.serves(generation):
                         build_view(engine, self.data_dir)
             self.checked = time.monotonic()
         view = self._open()

@@ -345,11 +345,16 @@ class FhirView:
         self.db.execute("PRAGMA cache_size = -65536")
         meta = dict(self.db.execute("SELECT key, value FROM meta"))
         self.generation = meta["generation"]
+        self.version = meta.get("version")
         self.built_at = meta["built_at"]
         self.counts: dict[str, int] = json.loads(meta["counts"])
 
     def close(self) -> None:
         self.db.close()
+
+    def serves(self, generation: str) -> bool:
+        """Whether this view is of that generation and of this code's layout."""
+        return self.generation == generation and self.version == VIEW_VERSION
 
     def _stored(self, rows) -> list[Stored]:
         return [Stored(*row) for row in rows]

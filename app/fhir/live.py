@@ -10,11 +10,9 @@ from flask import current_app
 
 from app.engines import get_engine
 from app.fhir.view import LIVE_NAME, FhirView, build_view, view_dir
-from app.jobs.lock import waiting_lock
 
 # How often a process checks that the view is still of the live generation.
 CHECK_SECONDS = 2.0
-BUILD_LOCK = "build.lock"
 
 
 class LiveView:
@@ -32,15 +30,17 @@ class LiveView:
             view = self._open()
             if view is None or not view.serves(generation):
                 # One build for all the processes of this machine: the others wait, then read it.
-                with self.lock, waiting_lock(self.path.with_name(BUILD_LOCK)):
-                    view = self._open()
-                    if view is None or not view.serves(generation):
-                        build_view(engine, self.data_dir)
+                with self.lock:
+                    build_view(engine, self.data_dir, unless=lambda: self._serves(generation))
             self.checked = time.monotonic()
         view = self._open()
         if view is None:  # pragma: no cover - built just above
             raise FileNotFoundError(self.path)
         return view
+
+    def _serves(self, generation: str) -> bool:
+        view = self._open()
+        return view is not None and view.serves(generation)
 
     def _open(self) -> FhirView | None:
         try:

@@ -16,7 +16,7 @@ import os
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,11 +24,14 @@ from typing import NamedTuple
 
 from app.fhir import params as P
 from app.fhir.dates import parse_range
+from app.jobs.lock import waiting_lock
 from app.search.geo import EARTH_RADIUS_MILES, bounding_box, unit_vector
 from app.vocab.text import fold
 from indexer.parallel import chunks, import_workers, ordered_map
 
 LIVE_NAME = "fhir-view.sqlite3"
+BUILDING = "building-"
+BUILD_LOCK = "build.lock"
 VIEW_VERSION = "3"
 BODY_LEVEL = 1
 INSERT_BATCH = 2000
@@ -278,20 +281,33 @@ def view_dir(data_dir: str | Path) -> Path:
 _build_lock = threading.Lock()
 
 
-def build_view(engine, data_dir: str | Path, documents: Iterable[dict] | None = None) -> Path:
-    """Build the view of the engine's live directory and make it live atomically. A big
-    directory's resources are made in parallel processes (PD_IMPORT_WORKERS, as imports)."""
+def build_view(
+    engine,
+    data_dir: str | Path,
+    documents: Iterable[dict] | None = None,
+    *,
+    unless: Callable[[], bool] | None = None,
+) -> Path:
+    """Build the view of the engine's live directory and make it live atomically, one build at
+    a time on this machine (`unless` is asked once the others are done: whether the view one of
+    them made will do). A big directory's resources are made in parallel processes
+    (PD_IMPORT_WORKERS, as imports)."""
     directory = view_dir(data_dir)
     directory.mkdir(parents=True, exist_ok=True)
-    generation = engine.live_generation()
-    built_at = now_instant()
-    docs = iter(engine.documents() if documents is None else documents)
-    first = list(itertools.islice(docs, BUILD_CHUNK))
-    # A directory that fits one chunk is quicker here than a pool is to start.
-    workers = import_workers() if len(first) == BUILD_CHUNK else 1
-    parts = itertools.chain([first], chunks(docs, BUILD_CHUNK))
-    with _build_lock:
-        path = directory / f"building-{os.getpid()}-{threading.get_ident()}.sqlite3"
+    live = directory / LIVE_NAME
+    with _build_lock, waiting_lock(directory / BUILD_LOCK):
+        if unless is not None and unless():
+            return live
+        for left in directory.glob(f"{BUILDING}*"):  # by a build that died
+            left.unlink(missing_ok=True)
+        generation = engine.live_generation()
+        built_at = now_instant()
+        docs = iter(engine.documents() if documents is None else documents)
+        first = list(itertools.islice(docs, BUILD_CHUNK))
+        # A directory that fits one chunk is quicker here than a pool is to start.
+        workers = import_workers() if len(first) == BUILD_CHUNK else 1
+        parts = itertools.chain([first], chunks(docs, BUILD_CHUNK))
+        path = directory / f"{BUILDING}{os.getpid()}.sqlite3"
         builder = ViewBuilder(path)
         try:
             work = functools.partial(prepare_documents, built_at=built_at)
@@ -302,8 +318,8 @@ def build_view(engine, data_dir: str | Path, documents: Iterable[dict] | None = 
         except BaseException:
             builder.discard()
             raise
-        os.replace(path, directory / LIVE_NAME)
-    return directory / LIVE_NAME
+        os.replace(path, live)
+    return live
 
 
 @dataclass

@@ -257,6 +257,30 @@ def test_an_export_cancelled_while_it_writes_stops_at_the_next_page(bulk_app):
         assert [p.name for p in (folder / job.id).iterdir()] == ["cancelled"]
 
 
+class CancelledOnStart:
+    """A real job store; the export is cancelled (as DELETE does) the moment it starts running."""
+
+    def __init__(self, store, folder: Path):
+        self.store, self.folder = store, folder
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def update(self, job_id, **changes):
+        self.store.update(job_id, **changes)
+        if changes.get("state") == "running":
+            cancel_export(self.folder, job_id)
+
+
+def test_an_export_cancelled_as_it_starts_never_succeeds(bulk_app):
+    with bulk_app.app_context():
+        store, folder = export_store(), exports_dir()
+        job = start_export(store, folder, "test", ["Location"], None)
+        run_export_job(live_view, CancelledOnStart(store, folder), job.id, folder)
+        assert store.get(job.id).state == "cancelled"
+        assert [p.name for p in (folder / job.id).iterdir()] == ["cancelled"]
+
+
 def test_export_files_are_removed_after_their_retention(directory_config, tmp_path):
     app = create_app({**directory_config, "PD_EXPORT_RETENTION_SECONDS": 3})
     client = app.test_client()

@@ -87,7 +87,8 @@ def run_export_job(view_of: Callable, store: JobStore, job_id: str, folder: Path
     store.update(
         job_id, state="running", started_at=time.time(), attempts=job.attempts + 1, error=None
     )
-    _clear(target)
+    # A DELETE may land at any moment: its marker is never cleared here, only read.
+    _clear(target, keep=(CANCELLED_MARKER,))
     target.mkdir(parents=True, exist_ok=True)
     view = view_of()
     total = sum(view.count(kind, job.since) for kind in job.types)

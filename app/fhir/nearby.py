@@ -34,6 +34,7 @@ class Members:
 
     rids: np.ndarray
     starts: np.ndarray
+    once: bool  # no resource at two places
 
 
 class Places:
@@ -90,7 +91,8 @@ class Places:
         counts = np.bincount(place, minlength=len(self.rids))
         starts = np.zeros(len(self.rids) + 1, dtype=np.int64)
         np.cumsum(counts, out=starts[1:])
-        return Members(np.ascontiguousarray(pairs[order, 0]), starts)
+        once = len(np.unique(pairs[:, 0])) == len(pairs)
+        return Members(np.ascontiguousarray(pairs[order, 0]), starts, once)
 
 
 def gathered(members: Members, places: np.ndarray, miles: np.ndarray):
@@ -122,8 +124,8 @@ class ClauseSets:
             if found is not None:
                 self.sets.move_to_end(key)
                 return found
-        cursor = view.db.execute(f"SELECT DISTINCT rid FROM ({sql}) ORDER BY rid", args)
-        found = np.fromiter((rid for (rid,) in cursor), dtype=np.int64)
+        cursor = view.db.execute(sql, args)
+        found = np.unique(np.fromiter((row[0] for row in cursor), dtype=np.int64))
         with self.lock:
             if key not in self.sets and found.nbytes <= self.budget:
                 self.sets[key] = found
@@ -181,24 +183,39 @@ def nearest(view, kind_via: int | None, lat: float, lon: float, miles: float, cl
     memory = memory_of(view)
     places = memory.places(view)
     inside, distance = places.within(lat, lon, miles)
+    once = True
     if kind_via is None:
         rids = places.rids[inside]
     else:
-        rids, distance = gathered(places.members_of(view, kind_via), inside, distance)
+        members = places.members_of(view, kind_via)
+        rids, distance = gathered(members, inside, distance)
+        once = members.once
     for sql, args, negated in clauses:
         found = among(rids, memory.clauses.rids(view, sql, args))
         keep = ~found if negated else found
         rids, distance = rids[keep], distance[keep]
-    order = np.lexsort((rids, distance))
-    rids, distance = rids[order], distance[order]
-    # A resource at two places in the circle counts once, at the nearer.
-    _, first = np.unique(rids, return_index=True)
-    if len(first) != len(rids):
+    if not once:
+        # A resource at two places in the circle counts once, at the nearer.
+        order = np.lexsort((rids, distance))
+        rids, distance = rids[order], distance[order]
+        _, first = np.unique(rids, return_index=True)
         first.sort()
         rids, distance = rids[first], distance[first]
     total = len(rids)
     if page is None:
         return total, []
     offset, count = page
-    window = slice(offset, offset + count)
-    return total, [(int(r), float(d)) for r, d in zip(rids[window], distance[window], strict=True)]
+    first, last = _page(rids, distance, offset, count)
+    return total, [(int(r), float(d)) for r, d in zip(first, last, strict=True)]
+
+
+def _page(rids: np.ndarray, distance: np.ndarray, offset: int, count: int):
+    """The page's (rids, miles), nearest then lowest rid first, sorting only what can be on it:
+    the rows no farther than the (offset + count)-th nearest."""
+    end = offset + count
+    if end < len(rids):
+        kth = np.partition(distance, end - 1)[end - 1]
+        keep = np.flatnonzero(distance <= kth)  # ties at the edge too: the rid decides
+        rids, distance = rids[keep], distance[keep]
+    order = np.lexsort((rids, distance))[offset:end]
+    return rids[order], distance[order]

@@ -14,7 +14,7 @@ TEST_REDIS_URL := $(or $(PD_TEST_REDIS_URL),redis://127.0.0.1:$(or $(PD_REDIS_PO
 TRANSLATIONS := app/web/translations
 MO := $(patsubst %.po,%.mo,$(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test install lint format elasticsearch elasticsearch-stop redis browser translations worker bench bench-imports bench-suggest bench-assignments clean
+.PHONY: run test install lint format elasticsearch elasticsearch-stop redis browser translations worker bench bench-imports bench-suggest bench-fhir bench-fhir-export bench-http bench-assignments clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -75,8 +75,14 @@ bench-imports: install elasticsearch
 bench-suggest: install elasticsearch
 	PD_BENCH_ELASTICSEARCH_URL=$(TEST_ES_URL) $(BIN)/python -m bench.suggest $(BENCH_ARGS)
 
+bench-fhir: install elasticsearch
+	PD_BENCH_ELASTICSEARCH_URL=$(TEST_ES_URL) $(BIN)/python -m bench.fhir $(BENCH_ARGS)
+
 bench-fhir-export: install elasticsearch
 	PD_BENCH_ELASTICSEARCH_URL=$(TEST_ES_URL) $(BIN)/python -m bench.fhir_export $(BENCH_ARGS)
+
+bench-http: install elasticsearch
+	PD_BENCH_ELASTICSEARCH_URL=$(TEST_ES_URL) $(BIN)/python -m bench.http $(BENCH_ARGS)
 
 bench-assignments: install
 	$(BIN)/python -m bench.assignments $(BENCH_ARGS)

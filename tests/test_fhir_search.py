@@ -938,6 +938,37 @@ def test_roles_near_a_point(client, served, point):
     check_near(answer, spanish, radius)
 
 
+@pytest.mark.parametrize("point", NEAR_POINTS[:4], ids=lambda p: "|".join(map(str, p)))
+def test_near_combines_with_pairs_absent_values_and_other_types(client, served, point):
+    """Near with the network + new-patient pair, with a :missing (rows left out), on
+    OrganizationAffiliation, and counted alone (_summary=count)."""
+    lat, lon, distance, units = point
+    radius = distance * KM_PER_UNIT[units] / KM_PER_UNIT["mi"]
+    place_miles = {
+        i: km_between(lat, lon, *at) / KM_PER_UNIT["mi"] for i, at in positions(served).items()
+    }
+    near = f"location.near={lat}|{lon}|{distance}|{units}"
+    roles = {i: place_miles[r.location] for i, r in ROLES.items()}
+    accepting = {
+        i: d
+        for i, d in roles.items()
+        if ROLES[i].plan == BIG_PLAN and ROLES[i].accepting == "accepting"
+    }
+    network = f"Organization/network-{BIG_PLAN}"
+    check_near(
+        ask(client, "PractitionerRole", f"{near}&network={network}&new-patient=newpt"),
+        accepting,
+        radius,
+    )
+    unlisted = {i: d for i, d in roles.items() if not ROLES[i].plan}
+    check_near(ask(client, "PractitionerRole", f"{near}&network:missing=true"), unlisted, radius)
+    affiliations = {i: place_miles[r.location] for i, r in AFFILIATIONS.items()}
+    check_near(ask(client, "OrganizationAffiliation", near), affiliations, radius)
+    inside = sum(1 for d in roles.values() if d <= radius)
+    counted = client.get(f"/fhir/PractitionerRole?{near}&_summary=count").get_json()
+    assert counted["total"] == pytest.approx(inside, abs=1) and "entry" not in counted
+
+
 def test_near_without_units_is_miles_and_without_distance_ten_miles(client, served):
     lat, lon, _distance, _units = NEAR_POINTS[0]
     miles_of = {

@@ -15,7 +15,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from app.fhir import dates
+from app.fhir import dates, nearby
 from app.fhir import params as P
 from app.fhir.outcome import FhirError
 from app.fhir.view import FhirView, reference_key
@@ -481,37 +481,14 @@ def run(view: FhirView, search: Search) -> Page:
 
 
 def _nearest(view: FhirView, search: Search) -> tuple[int, list[tuple[int, float]]]:
-    """(total, the page's (rid, miles)) of a search with `near`, nearest first.
-
-    One statement each, joined in this order: the places in the circle (R*Tree, exact
-    distance), the resources there (themselves, or through the reference followed), then the
-    other clauses, each clause's set read once."""
+    """(total, the page's (rid, miles)) of a search with `near`, nearest first (in memory: the
+    places in the circle, the resources there, then each clause's set)."""
     near = search.near
-    with_near, args = view.near_sql(near.lat, near.lon, near.miles)
-    if near.via is None:
-        body = " FROM near CROSS JOIN resources r ON r.rid = near.lrid WHERE r.type = ?"
-        args = [*args, search.kind]
-        rid = "r.rid"
-    else:
-        body = (
-            " FROM near CROSS JOIN refs r INDEXED BY refs_target"
-            " ON r.param = ? AND r.target = near.key WHERE 1"
-        )
-        args = [*args, near.via]
-        rid = "r.rid"
-    for clause in search.clauses:
-        # `+rid`: a filter on each row found, never a list of rids to seek the index with (for
-        # every place in the circle, that would walk the whole list).
-        body += f" AND +{rid} {'NOT IN' if clause.negated else 'IN'} ({clause.sql})"
-        args.extend(clause.args)
-    (total,) = view.run(f"{with_near} SELECT count(*){body}", args)[0]
-    if not search.count or search.summary == "count":
-        return total, []
-    rows = view.run(
-        f"{with_near} SELECT {rid}, near.d{body} ORDER BY near.d, {rid} LIMIT ? OFFSET ?",
-        [*args, search.count, search.offset],
-    )
-    return total, rows
+    page = None
+    if search.count and search.summary != "count":
+        page = (search.offset, search.count)
+    clauses = [(clause.sql, clause.args, clause.negated) for clause in search.clauses]
+    return nearby.nearest(view, near.via, near.lat, near.lon, near.miles, clauses, page)
 
 
 def _included(view: FhirView, search: Search, rids: list[int]) -> tuple[list, bool]:

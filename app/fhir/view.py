@@ -25,14 +25,14 @@ from typing import NamedTuple
 from app.fhir import params as P
 from app.fhir.dates import parse_range
 from app.jobs.lock import waiting_lock
-from app.search.geo import EARTH_RADIUS_MILES, bounding_box, unit_vector
+from app.search.geo import unit_vector
 from app.vocab.text import fold
 from indexer.parallel import chunks, import_workers, ordered_map
 
 LIVE_NAME = "fhir-view.sqlite3"
 BUILDING = "building-"
 BUILD_LOCK = "build.lock"
-VIEW_VERSION = "3"
+VIEW_VERSION = "4"
 BODY_LEVEL = 1
 INSERT_BATCH = 2000
 # Documents a worker makes resources of at a time.
@@ -52,10 +52,10 @@ CREATE TABLE strings(param INTEGER NOT NULL, value TEXT NOT NULL, raw TEXT NOT N
 CREATE TABLE refs(param INTEGER NOT NULL, target TEXT NOT NULL, rid INTEGER NOT NULL) STRICT;
 CREATE TABLE dates(param INTEGER NOT NULL, low TEXT NOT NULL, high TEXT NOT NULL,
   rid INTEGER NOT NULL) STRICT;
--- Keyed by the Location's rid, the R*Tree's id: a place found in the tree is one lookup away.
+-- Each located Location (its rid) with its unit vector: searches near a point read them all
+-- into memory once (app.fhir.nearby).
 CREATE TABLE positions(key TEXT NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,
   x REAL NOT NULL, y REAL NOT NULL, z REAL NOT NULL, rid INTEGER PRIMARY KEY) STRICT;
-CREATE VIRTUAL TABLE geo USING rtree(rid, min_lat, max_lat, min_lon, max_lon);
 -- Before the inserts: each insert looks its key up (a resource given again is stored once).
 CREATE UNIQUE INDEX resources_key ON resources(key);
 """
@@ -202,7 +202,7 @@ class ViewBuilder:
         self.counts: dict[str, int] = {}
         self.small: dict[str, str] = {}
         self.rows: dict[str, list[tuple]] = {
-            t: [] for t in ("tokens", "texts", "strings", "refs", "dates", "positions", "geo")
+            t: [] for t in ("tokens", "texts", "strings", "refs", "dates", "positions")
         }
 
     def add_all(self, resources: Iterable[dict]) -> None:
@@ -225,7 +225,6 @@ class ViewBuilder:
         if item.position is not None:
             lat, lon = item.position
             self.rows["positions"].append((item.key, lat, lon, *unit_vector(lat, lon), rid))
-            self.rows["geo"].append((rid, lat, lat, lon, lon))
         self.pending += 1
         if self.pending >= INSERT_BATCH:
             self._flush()
@@ -446,18 +445,3 @@ class FhirView:
     # -- search --------------------------------------------------------------------------------
     def run(self, sql: str, args: list) -> list[tuple]:
         return self.db.execute(sql, args).fetchall()
-
-    def near_sql(self, lat: float, lon: float, miles: float) -> tuple[str, list]:
-        """A materialised CTE `near(key, lrid, d)`: every located Location within `miles` (key,
-        rid, exact great-circle miles), for a search to join."""
-        min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, miles)
-        ux, uy, uz = unit_vector(lat, lon)
-        sql = (
-            "WITH near AS MATERIALIZED (SELECT key, lrid, d FROM (SELECT p.key AS key,"
-            " p.rid AS lrid, ? * acos(min(1.0, max(-1.0, p.x * ? + p.y * ? + p.z * ?))) AS d"
-            " FROM geo g JOIN positions p ON p.rid = g.rid"
-            " WHERE g.min_lat >= ? AND g.max_lat <= ? AND g.min_lon >= ? AND g.max_lon <= ?)"
-            " WHERE d <= ?)"
-        )
-        args = [EARTH_RADIUS_MILES, ux, uy, uz, min_lat, max_lat, min_lon, max_lon, miles]
-        return sql, args

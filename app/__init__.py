@@ -10,7 +10,7 @@ OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 
 def create_app(config: dict | None = None) -> Flask:
     """Application factory: configuration from the environment, then `config` on top."""
-    from app import auth, cli, errors, limits, web
+    from app import auth, cli, errors, hooks, limits, logs, metrics, web
     from app import config as settings
     from app.api import imports, match, providers, reports, suggest
     from app.engines import init_app as init_engine
@@ -25,10 +25,14 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.from_mapping(config)
     app.json.sort_keys = False
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["PD_MAX_UPLOAD_BYTES"])
+    logs.init_app(app)
     errors.register(app)
     init_engine(app)
     auth.init_app(app)
     executors.init_app(app)
+    # The order of these three is the order their hooks run in (app.hooks says why).
+    hooks.init_app(app)
+    metrics.init_app(app)
     limits.init_app(app)
     app.register_blueprint(providers.bp)
     app.register_blueprint(suggest.bp)

@@ -8,7 +8,8 @@ from flask import current_app, g, request
 
 from app.errors import APIError
 
-ROLES = ("admin", "importer", "enrollment")
+# monitoring: reads /metrics only, so that the token a Prometheus server keeps opens nothing else.
+ROLES = ("admin", "importer", "enrollment", "monitoring")
 
 
 @dataclass(frozen=True)

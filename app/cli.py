@@ -330,21 +330,45 @@ def openapi_command() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
 def serve_command(host: str, port: int, workers: int) -> None:
-    """Serve the API and the page with gunicorn."""
+    """Serve the API and the page with gunicorn (settings in app/gunicorn_config.py)."""
+    from app import config
+    from app.url_limit import request_line_limit
+
+    settings = config.from_environment()
+    try:
+        request_line_limit(int(settings["PD_MAX_URL_BYTES"]))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _fresh_metrics_dir(Path(settings["PD_DATA_DIR"]))
     gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
     args = [
         gunicorn,
         "--chdir",
         str(PROJECT_ROOT),
+        "-c",
+        "python:app.gunicorn_config",
         "-w",
         str(workers),
         "-b",
         f"{host}:{port}",
-        "--access-logfile",
-        "-",
         "wsgi:app",
     ]
+    # Gunicorn reads its settings module before it moves to --chdir: from there too.
+    os.chdir(PROJECT_ROOT)
     os.execv(gunicorn, args)
+
+
+def _fresh_metrics_dir(data_dir: Path) -> None:
+    """Where the workers keep their metrics (PROMETHEUS_MULTIPROC_DIR, by default
+    <PD_DATA_DIR>/metrics), emptied of an earlier run's files, whose counts would add up with
+    this one's."""
+    from app.metrics import MULTIPROCESS_DIR
+
+    folder = Path(os.environ.get(MULTIPROCESS_DIR) or (PROJECT_ROOT / data_dir / "metrics"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.db"):
+        old.unlink()
+    os.environ[MULTIPROCESS_DIR] = str(folder)
 
 
 def register(app: Flask) -> None:

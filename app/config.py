@@ -30,6 +30,11 @@ DEFAULTS = {
     "PD_BULK_DIR": None,
     # How long a $export's files are kept after it finishes.
     "PD_EXPORT_RETENTION_SECONDS": 86400,
+    # The longest request target (path and query string, as sent) answered; longer is a 414.
+    # `provider-directory serve` lets gunicorn read request lines a little longer than this.
+    "PD_MAX_URL_BYTES": 8000,
+    # Level of the JSON log lines on standard error (DEBUG, INFO, WARNING, ERROR).
+    "PD_LOG_LEVEL": "INFO",
 }
 
 

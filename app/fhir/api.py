@@ -32,9 +32,6 @@ SUBSETTED = {
     "display": "subsetted",
 }
 GZIP_FROM_BYTES = 1024
-# Searches and reads may be cached briefly by browsers and proxies: the directory changes at
-# most with an import.
-CACHE_SECONDS = 60
 
 
 def base_url() -> str:
@@ -72,7 +69,6 @@ def engine_unavailable(error: EngineUnavailable):
 
 @bp.after_request
 def compress(response: Response) -> Response:
-    response.headers.setdefault("Cache-Control", f"public, max-age={CACHE_SECONDS}")
     response.vary.add("Accept-Encoding")
     if (
         response.status_code == 200

@@ -33,7 +33,6 @@ bp.register_error_handler(FhirError, error_response)
 
 OUTPUT_FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
 PARAMETERS = ("_outputFormat", "_type", "_since")
-RETRY_AFTER_SECONDS = 2
 
 
 def _information(message: str) -> dict:
@@ -135,8 +134,9 @@ def status(job_id: str):
         raise FhirError(500, job.error or "the export failed")
     if job.state != "succeeded":
         response = fhir_response(_information(_progress(job)), 202)
+        # Bulk Data lets a server say when to poll again (Retry-After); ours keeps that header
+        # for 429 and 503, and the client polls at its own pace.
         response.headers["X-Progress"] = _progress(job)
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     bulk_set = BulkSet(job_folder(exports_dir(), job.id))
     manifest = bulk_set.manifest_with(

@@ -5,6 +5,7 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -143,6 +144,19 @@ class JobStore:
     def delete(self, job_id: str) -> None:
         raise NotImplementedError
 
+    def records(self) -> Iterator[str | bytes]:
+        """Every job of this store as stored (JSON)."""
+        raise NotImplementedError
+
+    def count_by_state(self) -> dict[str, int]:
+        """How many jobs are in each state, every state named."""
+        counts = dict.fromkeys(STATES, 0)
+        for raw in self.records():
+            state = json.loads(raw).get("state")
+            if state in counts:
+                counts[state] += 1
+        return counts
+
     def _load(self, raw: str | bytes | None):
         if raw is None:
             return None
@@ -174,9 +188,17 @@ class FileJobStore(JobStore):
     def delete(self, job_id: str) -> None:
         self._path(job_id).unlink(missing_ok=True)
 
+    def records(self) -> Iterator[str]:
+        for path in self.directory.glob("*.json"):
+            try:
+                yield path.read_text(encoding="utf-8")
+            except FileNotFoundError:  # deleted since it was listed
+                continue
+
 
 class RedisJobStore(JobStore):
     TTL_SECONDS = 30 * 24 * 3600
+    BATCH = 500
 
     def __init__(self, client, prefix: str = "pd:", kind: type = Job, namespace: str = "job"):
         self.client = client
@@ -195,6 +217,11 @@ class RedisJobStore(JobStore):
 
     def delete(self, job_id: str) -> None:
         self.client.delete(self._key(job_id))
+
+    def records(self) -> Iterator[bytes]:
+        keys = list(self.client.scan_iter(match=self._key("*"), count=self.BATCH))
+        for start in range(0, len(keys), self.BATCH):
+            yield from (raw for raw in self.client.mget(keys[start : start + self.BATCH]) if raw)
 
 
 def job_store() -> JobStore:

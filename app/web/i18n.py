@@ -5,7 +5,7 @@ Data names come from where they live: specialty names from the specialty table (
 Spanish), language names from the language registry (`app.vocab.languages`).
 """
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from flask_babel import Babel, get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -27,6 +27,8 @@ def select_locale() -> str:
     chosen = requested_locale()
     if chosen:
         return chosen
+    # The answer now depends on the cookie and the browser's languages (app.headers says so).
+    g.locale_negotiated = True
     cookie = request.cookies.get(COOKIE, "")
     if cookie in LOCALES:
         return cookie
@@ -44,8 +46,6 @@ def remember_locale(response: Response) -> Response:
         response.set_cookie(
             COOKIE, chosen, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True, path="/"
         )
-    # The same URL renders differently by cookie and browser language.
-    response.vary.update(("Cookie", "Accept-Language"))
     return response
 
 

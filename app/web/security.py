@@ -1,4 +1,5 @@
-"""Response headers of the page: a strict content security policy and cache rules."""
+"""Response headers of the page: a strict content security policy, and the assets' long cache
+(app.headers decides every other answer's cache policy and adds nosniff)."""
 
 from flask import Response, request
 
@@ -20,7 +21,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def page_headers(response: Response) -> Response:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if request.endpoint == "web.static":
         filename = (request.view_args or {}).get("filename", "")
         seconds = assets.cache_seconds(filename, request.args.get("v"))
@@ -32,5 +32,4 @@ def page_headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
-    response.cache_control.no_cache = True
     return i18n.remember_locale(response)

@@ -2,7 +2,9 @@
 apart from the engine's generations, written by every process (web, workers, the command line)."""
 
 import json
+import os
 import sqlite3
+import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -94,37 +96,38 @@ class Filter:
 
 
 class AuditLog:
-    """Appends entries and reads them back, newest first. A connection per call: the file is
-    shared by processes that fork (Celery's pool) and by threads."""
+    """Appends entries and reads them back, newest first.
+
+    One connection per thread and process (Celery's pool forks; a connection must not cross
+    either), kept open: closing the last one checkpoints the WAL, which would cost every entry
+    a second sync. Each entry is synced to disk when appended (synchronous=FULL), about 7 ms.
+    """
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._ready = False
+        self._local = threading.local()
 
     def _connect(self) -> sqlite3.Connection:
-        if not self._ready:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        if getattr(self._local, "pid", None) == os.getpid():
+            return self._local.db
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
-        if not self._ready:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
-            self._ready = True
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.executescript(SCHEMA)
+        self._local.db, self._local.pid = db, os.getpid()
         return db
 
     def append(self, entry: Entry) -> int:
         if entry.outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {entry.outcome!r}")
-        db = self._connect()
-        try:
-            values = [getattr(entry, c) for c in COLUMNS]
-            cursor = db.execute(
-                f"INSERT INTO audit ({', '.join(COLUMNS)}, details)"
-                f" VALUES ({', '.join('?' * (len(COLUMNS) + 1))})",
-                (*values, json.dumps(entry.details, sort_keys=True)),
-            )
-            return cursor.lastrowid
-        finally:
-            db.close()
+        values = [getattr(entry, c) for c in COLUMNS]
+        cursor = self._connect().execute(
+            f"INSERT INTO audit ({', '.join(COLUMNS)}, details)"
+            f" VALUES ({', '.join('?' * (len(COLUMNS) + 1))})",
+            (*values, json.dumps(entry.details, sort_keys=True)),
+        )
+        return cursor.lastrowid
 
     def read(self, where: Filter, limit: int) -> list[Entry]:
         """At most `limit` entries matching `where`, newest first."""
@@ -149,11 +152,9 @@ class AuditLog:
             sql += " WHERE " + " AND ".join(clauses)
         if not self.path.exists():
             return []
-        db = self._connect()
-        try:
-            rows = db.execute(f"{sql} ORDER BY id DESC LIMIT ?", (*params, limit)).fetchall()
-        finally:
-            db.close()
+        rows = (
+            self._connect().execute(f"{sql} ORDER BY id DESC LIMIT ?", (*params, limit)).fetchall()
+        )
         return [
             Entry(
                 id=row[0],

@@ -11,12 +11,11 @@ import hashlib
 import hmac
 import re
 import secrets
-import time
 from dataclasses import dataclass
 
 from flask import current_app, g, request
 
-from app.audit.record import REFUSED, failure_of, record_request
+from app.audit.record import begin_request
 from app.errors import APIError
 
 ROLES = ("admin", "importer", "enrollment")
@@ -112,31 +111,16 @@ def require_role(*roles: str, action: str, every_outcome: bool = True):
     def decorate(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
-            started = time.monotonic()
-            g.audit_details = {}
-            staff = None
-            try:
-                staff = authenticate()
-                if staff is None:
-                    raise APIError(
-                        401,
-                        "unauthorized",
-                        "a staff API key is required (Authorization: Bearer <key>)",
-                    )
-                if staff.role != "admin" and staff.role not in roles:
-                    raise APIError(
-                        403, "forbidden", f"this key's role ({staff.role}) may not do this"
-                    )
-                g.staff = staff
-                response = current_app.make_response(view(*args, **kwargs))
-            except Exception as exc:
-                status, failure = failure_of(exc)
-                if every_outcome or status in REFUSED:
-                    record_request(action, staff, status, started, failure)
-                raise
-            if every_outcome:
-                record_request(action, staff, response.status_code, started)
-            return response
+            begin_request(action, every_outcome)
+            staff = authenticate()
+            if staff is None:
+                raise APIError(
+                    401, "unauthorized", "a staff API key is required (Authorization: Bearer <key>)"
+                )
+            g.staff = staff
+            if staff.role != "admin" and staff.role not in roles:
+                raise APIError(403, "forbidden", f"this key's role ({staff.role}) may not do this")
+            return view(*args, **kwargs)
 
         return wrapped
 

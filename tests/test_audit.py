@@ -13,7 +13,7 @@ from app import create_app
 from app.audit.log import AuditLog, Entry, Filter, audit_path, utc_stamp
 from app.cli import main
 from app.vocab.npi import make_npi
-from tests.conftest import API_KEYS, EDGE_ROSTER, ENROLLMENT_KEY, IMPORTER_KEY
+from tests.conftest import API_KEYS, EDGE_ROSTER, ENROLLMENT_KEY, IMPORTER_KEY, engine_config
 from tests.test_import_doors import cli_import
 from tests.test_imports import EXPECTED_EDGE
 from tests.test_match_api import as_csv, member_rows
@@ -270,3 +270,18 @@ def test_entries_cannot_be_changed_or_removed(tmp_path):
             db.execute(statement)
     db.close()
     assert [e.actor for e in log.read(Filter(), 10)] == ["ops-lead"]
+
+
+def test_a_request_is_recorded_with_the_status_actually_sent(tmp_path):
+    config = {**engine_config("embedded", tmp_path), "PD_MAX_UPLOAD_BYTES": 1000}
+    client = audited(config).test_client()
+    too_big = client.post(
+        "/v1/imports",
+        data={"file": (io.BytesIO(b"npi,zip\n" + b"1234567893,90012\n" * 100), "big.csv")},
+        headers=IMPORTER,
+        content_type="multipart/form-data",
+    )
+    assert too_big.status_code == 413
+    [entry] = entries(client, action="import")
+    assert (entry["outcome"], entry["status"]) == ("failed", 413)
+    assert entry["details"]["error"] == too_big.json["error"]["code"]

@@ -5,10 +5,13 @@ from flask import request as http_request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from app.audit.log import Filter, parse_moment
-from app.audit.record import audit_log, note
+from app.audit.record import audit_log, note, record_response
 from app.auth import require_role
 
 bp = Blueprint("audit", __name__, url_prefix="/v1/audit")
+# With the log's reader comes its writer for the HTTP doors: every staff request is recorded after
+# its response is made, whatever answered it (the view or an error handler).
+bp.after_app_request(record_response)
 MAX_PAGE = 500
 
 

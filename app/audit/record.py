@@ -1,5 +1,6 @@
-"""Recording staff actions into the audit log from every door: the HTTP staff routes (through
-`app.auth.require_role`), the commands (`audited_command`) and the end of background jobs.
+"""Recording staff actions into the audit log from every door: the HTTP staff routes (marked by
+`app.auth.require_role`, recorded with the response actually sent), the commands
+(`audited_command`) and the end of background jobs.
 
 What an action adds to its entry goes through `note()`: file names, layout, mode, counts, ids,
 timings. Never member data, and never free text from an error (it may quote what was sent): a
@@ -13,13 +14,9 @@ import logging
 import time
 
 from flask import current_app, g, request
-from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException
 
 from app.audit.log import AuditLog, Entry, audit_path
-from app.errors import APIError
 from app.jobs.store import FINISHED
-from app.validation_messages import flatten_messages
 
 log = logging.getLogger(__name__)
 REFUSED = (401, 403)
@@ -88,19 +85,38 @@ def _taken_details(started: float, extra: dict) -> tuple[str | None, dict]:
     return details.pop("job_id", None), details
 
 
-def failure_of(exc: BaseException) -> tuple[int, dict]:
-    """The HTTP status an exception becomes, and what the entry says of it."""
-    if isinstance(exc, APIError):
-        said = {"error": exc.code}
-        if exc.fields:
-            said["fields"] = sorted(exc.fields)
-        return exc.status, said
-    if isinstance(exc, ValidationError):
-        fields = flatten_messages(exc.normalized_messages())
-        return 400, {"error": "invalid_parameter", "fields": sorted(fields)}
-    if isinstance(exc, HTTPException):
-        return exc.code or 500, {"error": (exc.name or "error").lower().replace(" ", "_")}
-    return 500, {"error": "internal_error"}
+def begin_request(action: str, every_outcome: bool) -> None:
+    """Mark the current request as the staff action `action`, to be recorded once its response
+    is made (`record_response`): every outcome, or only refusals."""
+    g.audit_request = (action, every_outcome, time.monotonic())
+    g.audit_details = {}
+
+
+def failure_of(response) -> dict:
+    """What an error response says of itself, for the entry: its code and the names of the fields
+    at fault (the envelope of app.errors), never the message."""
+    body = response.get_json(silent=True) if response.is_json else None
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return {}
+    said = {"error": error.get("code")}
+    if error.get("fields"):
+        said["fields"] = sorted(error["fields"])
+    return said
+
+
+def record_response(response):
+    """After every request (errors included, as their handlers answered them): record the staff
+    action the request was marked as, with the status sent."""
+    pending = g.pop("audit_request", None)
+    if pending is None:
+        return response
+    action, every_outcome, started = pending
+    status = response.status_code
+    if every_outcome or status in REFUSED:
+        failure = failure_of(response) if status >= 400 else {}
+        record_request(action, g.get("staff"), status, started, failure)
+    return response
 
 
 def record_request(

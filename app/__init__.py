@@ -12,7 +12,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Application factory: configuration from the environment, then `config` on top."""
     from app import auth, cli, errors, hooks, limits, logs, metrics, web
     from app import config as settings
-    from app.api import imports, match, providers, reports, suggest
+    from app.api import audit, imports, match, providers, reports, suggest
     from app.engines import init_app as init_engine
     from app.fhir import api as fhir_api
     from app.fhir import bulk_api, export_api
@@ -39,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(imports.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(match.bp)
+    app.register_blueprint(audit.bp)
     app.register_blueprint(bulk_api.bp)
     app.register_blueprint(export_api.kickoff_bp)
     app.register_blueprint(export_api.bp)

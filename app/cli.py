@@ -1,8 +1,8 @@
-"""`provider-directory` commands: import, reindex, publish, indices, serve, openapi. Never
-interactive."""
+"""`provider-directory` commands: import, reindex, publish, indices, serve, openapi, the audit
+log, new staff keys, doctor. Never interactive; the commands that change or read the directory's
+data are recorded in the audit log."""
 
 import contextlib
-import getpass
 import json
 import os
 import shutil
@@ -14,6 +14,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from app.audit.log import Filter, parse_moment
+from app.audit.record import audit_log, audited_command, command_user, note
+from app.auth import ROLES, new_key
+from app.doctor import DEFAULT_MIN_FREE_GIB, DEFAULT_TIMEOUT_SECONDS, run_checks
 from app.engines import get_engine
 from app.engines.base import EngineUnavailable
 from app.fhir.bulk import publish
@@ -38,13 +42,6 @@ def sources_dir() -> Path:
 
 def _owner() -> str:
     return f"cli-{os.getpid()}"
-
-
-def _who() -> str:
-    try:
-        return f"command line ({getpass.getuser()})"
-    except (KeyError, OSError):  # no user name for this uid
-        return "command line"
 
 
 def _report(label: str, summary: ImportSummary, engine, rejects: Path | None) -> None:
@@ -104,6 +101,7 @@ def _report(label: str, summary: ImportSummary, engine, rejects: Path | None) ->
     help="full: the roster is the whole source; delta: rows add, change or terminate records.",
 )
 @with_appcontext
+@audited_command("import")
 def import_command(
     rosters: tuple[Path, ...],
     rejects: Path | None,
@@ -124,11 +122,12 @@ def import_command(
             source=source,
             layout=layout_name,
             mode=mode,
-            requested_by=_who(),
+            requested_by=command_user(),
         )
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
     label = ", ".join(str(r) for r in rosters)
+    note(files=list(request.files), source=source, layout=layout_name, mode=mode)
     engine = get_engine()
     try:
         with _progress(rosters) as progress:
@@ -143,6 +142,16 @@ def import_command(
             progress.finish(summary)
     except (RosterFormatError, LayoutError, DirectoryBusy) as exc:
         raise click.ClickException(f"{label}: {exc}") from exc
+    note(
+        rows_read=summary.rows_read,
+        rows_imported=summary.rows_imported,
+        rows_with_warnings=summary.rows_with_warnings,
+        rows_rejected=summary.rows_rejected,
+        rows_skipped=summary.rows_skipped,
+        providers=summary.providers,
+        generation=summary.generation,
+        changes=summary.changes,
+    )
     _report(label, summary, engine, rejects)
 
 
@@ -203,6 +212,7 @@ def _progress(rosters: tuple[Path, ...]):
 
 @click.command("reindex")
 @with_appcontext
+@audited_command("reindex")
 def reindex_command() -> None:
     """Rebuild the live directory from every source's kept records (after a mapping change)."""
     if not any(sources_dir().glob("*.jsonl")):
@@ -211,6 +221,7 @@ def reindex_command() -> None:
     with import_lock().hold(_owner()):
         summary = rebuild(engine, sources_dir())
         build_view(engine, current_app.config["PD_DATA_DIR"])
+    note(providers=summary.providers, locations=summary.locations, generation=summary.generation)
     click.echo(
         f"{summary.providers:,} providers at {summary.locations:,} locations; generation "
         f"{summary.generation} is live on {engine.name}"
@@ -219,17 +230,20 @@ def reindex_command() -> None:
 
 @click.command("expire")
 @with_appcontext
+@audited_command("expire")
 def expire_command() -> None:
     """Take out of search the records whose termination date has come (run daily)."""
     changed = runner.run_expiry(
         get_engine(), config=current_app.config, lock=import_lock(), owner=_owner()
     )
+    note(providers=changed)
     click.echo(f"{changed} provider(s) updated for terminations due by today")
 
 
 @click.command("publish")
 @click.argument("target", type=click.Path(file_okay=False, path_type=Path))
 @with_appcontext
+@audited_command("publish")
 def publish_command(target: Path) -> None:
     """Write the directory's FHIR Plan-Net bulk files into TARGET (one NDJSON file per resource
     type, a gzip copy of each, manifest.json) as a new set under TARGET/sets, and point
@@ -240,6 +254,10 @@ def publish_command(target: Path) -> None:
     except EngineUnavailable as exc:
         raise click.ClickException(f"no directory to publish: {exc}") from exc
     folder, manifest = publish(view, target)
+    note(
+        folder=str(folder),
+        resources={item["type"]: item["count"] for item in manifest["output"]},
+    )
     click.echo(summary(folder, manifest))
 
 
@@ -251,6 +269,7 @@ def publish_command(target: Path) -> None:
     help="Write the report to this CSV file instead of standard output.",
 )
 @with_appcontext
+@audited_command("report.unverified")
 def unverified_command(days: int, out: Path | None) -> None:
     """Records not verified in the last DAYS days (No Surprises Act: every 90 days)."""
     stream = open(out, "w", newline="", encoding="utf-8") if out else sys.stdout  # noqa: SIM115
@@ -259,6 +278,7 @@ def unverified_command(days: int, out: Path | None) -> None:
     finally:
         if out:
             stream.close()
+    note(days=days, records=count, out=str(out) if out else None)
     click.echo(f"{count} record(s) not verified in {days} days", err=True)
 
 
@@ -276,6 +296,7 @@ def unverified_command(days: int, out: Path | None) -> None:
     help="Write refused rows (line, member_id, field, reason) here; default: beside --out.",
 )
 @with_appcontext
+@audited_command("assignment")
 def assign_command(members: Path, out: Path, errors: Path | None) -> None:
     """Auto-assign PCPs to a member CSV, as POST /v1/assignments does."""
     from app.match.batch import MemberFileError, assign_all, read_member_file, write_results
@@ -298,6 +319,16 @@ def assign_command(members: Path, out: Path, errors: Path | None) -> None:
     errors = errors or out.with_name(f"{out.stem}-errors.csv")
     write_results(out, errors, results, refused)
     assigned = sum(1 for r in results if r["status"] == "assigned")
+    refused_rows = len({e["line"] for e in refused})
+    # Counts only: the member file's rows stay out of the audit log.
+    note(
+        file=members.name,
+        rules_version=rules.version,
+        members_assigned=assigned,
+        members_unassigned=len(results) - assigned,
+        rows_rejected=refused_rows,
+        total_cost=cost,
+    )
     click.echo(
         f"{members}: {len(valid) + len({e['line'] for e in refused}):,} rows, "
         f"{assigned:,} assigned, {len(results) - assigned:,} unassigned, "
@@ -305,6 +336,86 @@ def assign_command(members: Path, out: Path, errors: Path | None) -> None:
         f"(rules {rules.version}); "
         f"assignments in {out}, refused rows in {errors}"
     )
+
+
+@click.command("audit")
+@click.option("--since", help="From this UTC date or time (ISO 8601), inclusive.")
+@click.option("--until", help="Up to this UTC date or time (ISO 8601), exclusive.")
+@click.option("--action", help="An action (import.submit) or a family of them (import).")
+@click.option("--actor", help="A key's name, or 'command line (<user>)'.")
+@click.option("--before", type=click.IntRange(1), help="Entries older than this id (next page).")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
+@with_appcontext
+@audited_command("audit.read")
+def audit_command(
+    since: str | None,
+    until: str | None,
+    action: str | None,
+    actor: str | None,
+    before: int | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Staff actions from the audit log, newest first: who, what, when (UTC), how it ended."""
+    moments = {}
+    for name, value in (("since", since), ("until", until)):
+        try:
+            moments[name] = parse_moment(value) if value else None
+        except ValueError as exc:
+            raise click.BadParameter("an ISO 8601 date or time", param_hint=f"--{name}") from exc
+    where = Filter(action=action, actor=actor, before=before, **moments)
+    entries = audit_log().read(where, limit)
+    for entry in entries:
+        if as_json:
+            click.echo(json.dumps(entry.as_dict(), sort_keys=True))
+            continue
+        who = f"{entry.actor} ({entry.role})" if entry.role else entry.actor
+        outcome = f"{entry.outcome} {entry.status}" if entry.status else entry.outcome
+        details = json.dumps(entry.details, sort_keys=True)
+        fields = (str(entry.id), entry.at, who, entry.door, entry.action, outcome)
+        click.echo("\t".join((*fields, entry.job_id or "-", details)))
+    note(entries=len(entries))
+
+
+@click.command("new-key")
+@click.argument("name")
+@click.argument("role", type=click.Choice(ROLES))
+def new_key_command(name: str, role: str) -> None:
+    """Make a random staff key for NAME with ROLE. Prints the key, once, and the PD_API_KEYS
+    entry to add, which holds only the key's SHA-256: the server never needs the key itself."""
+    try:
+        key, entry = new_key(name, role)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="NAME") from exc
+    click.echo(f"key: {key}")
+    click.echo(f"PD_API_KEYS entry: {entry}")
+    click.echo("The key is shown only this once; give it to its holder.", err=True)
+
+
+@click.command("doctor")
+@click.option(
+    "--timeout",
+    default=DEFAULT_TIMEOUT_SECONDS,
+    show_default=True,
+    type=click.FloatRange(0.1, 60),
+    help="Seconds to wait for each server (Elasticsearch, Redis, the workers' answers).",
+)
+@click.option(
+    "--min-free-gib",
+    default=DEFAULT_MIN_FREE_GIB,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Warn when the data folder's disk has less free space than this.",
+)
+def doctor_command(timeout: float, min_free_gib: float) -> None:
+    """Check the configuration, the data folder, the engine and its live generation, Redis, the
+    Celery workers and free disk, one line each; exit 1 when any check fails."""
+    checks = run_checks(timeout=timeout, min_free_gib=min_free_gib)
+    for check in checks:
+        click.echo(check.line())
+    if any(check.status == "FAIL" for check in checks):
+        raise SystemExit(1)
 
 
 @click.command("indices")
@@ -382,6 +493,7 @@ def register(app: Flask) -> None:
         indices_command,
         openapi_command,
         serve_command,
+        audit_command,
     ):
         app.cli.add_command(command)
 
@@ -400,3 +512,6 @@ main = FlaskGroup(
     load_dotenv=False,
     help="Provider Directory: import rosters, serve provider search, match members to PCPs.",
 )
+# Built in, so that they work when the app cannot be made (a bad PD_API_KEYS, say).
+main.add_command(new_key_command)
+main.add_command(doctor_command)

@@ -81,7 +81,7 @@ def init_app(app: Flask) -> None:
 
     @app.get(PATH)
     @exporter.do_not_track()
-    @require_role("monitoring")
+    @require_role("monitoring", action="metrics.read", every_outcome=False)
     def metrics():
         return Response(generate_latest(_scraped(registry, jobs)), content_type=CONTENT_TYPE_LATEST)
 

@@ -32,6 +32,9 @@ log() { printf 'elasticsearch.sh: %s\n' "$*" >&2; }
 
 answering() { curl -fsS --max-time 2 "$URL" >/dev/null 2>&1; }
 
+# Wall-clock seconds since $1 (a `date +%s`): slow requests count, not only the sleeps between them.
+seconds_since() { echo $(( $(date +%s) - $1 )); }
+
 fetch_tarball() {
   [ -f "$TARBALL" ] && return 0
   local work; work=$(mktemp -d)
@@ -120,14 +123,16 @@ start() {
   configure
   log "starting Elasticsearch ${ES_VERSION} on $URL"
   rm -f "$PID_FILE"
+  # The clock starts before the launch: `elasticsearch -d` itself returns only once the node has
+  # started, so nearly all of the wait happens inside it, not in the loop below.
+  local launched; launched=$(date +%s)
   run_as env ES_JAVA_OPTS="${ES_JAVA_OPTS:-}" "$HOME_DIR/bin/elasticsearch" -d -p "$PID_FILE" >>"$LOG_FILE" 2>&1
-  local waited=0
   until curl -fsS --max-time 2 "$URL/_cluster/health?wait_for_status=yellow&timeout=1s" >/dev/null 2>&1; do
-    sleep 1; waited=$((waited + 1))
-    if [ "$waited" -ge "${PD_ES_START_TIMEOUT:-180}" ]; then
-      log "node did not answer within ${waited}s; see $HOME_DIR/logs and $LOG_FILE"
+    if [ "$(seconds_since "$launched")" -ge "${PD_ES_START_TIMEOUT:-180}" ]; then
+      log "node did not answer within $(seconds_since "$launched")s; see $HOME_DIR/logs and $LOG_FILE"
       exit 1
     fi
+    sleep 1
   done
   local hash; hash=$(curl -fsS "$URL" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"]["build_hash"])')
   if [ "$hash" != "$ES_BUILD_HASH" ]; then
@@ -135,7 +140,7 @@ start() {
     stop
     exit 3
   fi
-  log "up after ${waited}s (build $hash)"
+  log "up after $(seconds_since "$launched")s (build $hash)"
 }
 
 stop() {

@@ -7,6 +7,7 @@ from flask import request as http_request
 from marshmallow import RAISE, Schema, fields, validate
 
 from app.api.uploads import job_or_404, job_timing, safe_name, send_job_file, take_uploads
+from app.audit.record import note
 from app.auth import require_role
 from app.errors import APIError
 from app.jobs.executors import submit_import
@@ -79,11 +80,12 @@ def _file_names(uploads) -> list[str]:
 
 
 @bp.post("")
-@require_role("importer")
+@require_role("importer", action="import.submit")
 def create_import():
     uploads = take_uploads(UPLOAD_SUFFIXES, "roster")
     form = ImportForm().load(http_request.form.to_dict())
     names = _file_names(uploads)
+    note(files=names, source=form["source"], layout=form.get("layout"), mode=form["mode"])
     job_id = new_job_id()
     # Each job's files in a folder of their own, under the names they came with.
     folder = current_app.extensions["pd_uploads_dir"] / job_id
@@ -99,6 +101,7 @@ def create_import():
     )
     job = Job.new(job_id, request, folder)
     job_store().save(job)
+    note(job_id=job.id)
     submit_import(job.id)
     response = jsonify(present_job(job))
     response.status_code = 202
@@ -107,14 +110,15 @@ def create_import():
 
 
 @bp.get("/<job_id>")
-@require_role("importer")
+@require_role("importer", action="import.status", every_outcome=False)
 def get_import(job_id: str):
     return jsonify(present_job(job_or_404(job_store(), job_id, "import")))
 
 
 @bp.get("/<job_id>/rejects.csv")
-@require_role("importer")
+@require_role("importer", action="import.rejects")
 def get_rejects(job_id: str):
     job = job_or_404(job_store(), job_id, "import")
+    note(job_id=job.id)
     path = current_app.extensions["pd_jobs_dir"] / f"{job.id}.rejects.csv"
     return send_job_file(job, path, "import", f"{Path(job.filename).stem}-rejects.csv")

@@ -7,11 +7,12 @@ import csv
 import io
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, url_for
+from flask import Blueprint, current_app, g, jsonify, url_for
 from flask import request as http_request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from app.api.uploads import job_or_404, job_timing, safe_name, send_job_file, take_upload
+from app.audit.record import note
 from app.auth import require_role
 from app.config import street_geocoder_from
 from app.engines import get_engine
@@ -51,10 +52,18 @@ def _json_body() -> dict:
 
 
 @bp.post("/match")
-@require_role("enrollment")
+@require_role("enrollment", action="match")
 def match():
     member, choices = MatchRequestSchema(locate=_locate()).load(_json_body())
-    return jsonify(match_member(get_engine(), member, _rules(), choices))
+    answer = match_member(get_engine(), member, _rules(), choices)
+    # Counts only: who the member is and where they live stay out of the audit log.
+    note(
+        rules_version=answer.get("rules_version"),
+        choices=choices,
+        qualifying=answer.get("qualifying"),
+        candidates=len(answer.get("candidates", [])),
+    )
+    return jsonify(answer)
 
 
 def present_assignment(job: AssignmentJob) -> dict:
@@ -83,7 +92,7 @@ def present_assignment(job: AssignmentJob) -> dict:
 
 
 @bp.post("/assignments")
-@require_role("enrollment")
+@require_role("enrollment", action="assignment.submit")
 def create_assignment():
     upload = take_upload((".csv",), "member file")
     if http_request.form:
@@ -95,9 +104,12 @@ def create_assignment():
         )
     uploads = current_app.extensions["pd_uploads_dir"]
     uploads.mkdir(parents=True, exist_ok=True)
-    job = AssignmentJob.new(safe_name(upload.filename, "members.csv"), uploads)
+    job = AssignmentJob.new(
+        safe_name(upload.filename, "members.csv"), uploads, requested_by=g.staff.name
+    )
     upload.save(job.upload_path)
     assignment_store().save(job)
+    note(job_id=job.id, file=job.filename)
     submit_assignment(job.id)
     response = jsonify(present_assignment(job))
     response.status_code = 202
@@ -106,25 +118,26 @@ def create_assignment():
 
 
 @bp.get("/assignments/<job_id>")
-@require_role("enrollment")
+@require_role("enrollment", action="assignment.status", every_outcome=False)
 def get_assignment(job_id: str):
     return jsonify(present_assignment(job_or_404(assignment_store(), job_id, "assignment")))
 
 
 def _assignment_file(job_id: str, which: int, suffix: str):
     job = job_or_404(assignment_store(), job_id, "assignment")
+    note(job_id=job.id)
     path = result_paths(current_app.extensions["pd_assignments_dir"], job.id)[which]
     return send_job_file(job, path, "assignment", f"{Path(job.filename).stem}-{suffix}.csv")
 
 
 @bp.get("/assignments/<job_id>/result.csv")
-@require_role("enrollment")
+@require_role("enrollment", action="assignment.result")
 def get_assignment_result(job_id: str):
     return _assignment_file(job_id, 0, "assignments")
 
 
 @bp.get("/assignments/<job_id>/errors.csv")
-@require_role("enrollment")
+@require_role("enrollment", action="assignment.errors")
 def get_assignment_errors(job_id: str):
     return _assignment_file(job_id, 1, "errors")
 
@@ -192,7 +205,7 @@ def _points_from_file(upload) -> list[MemberPoint]:
 
 
 @bp.post("/adequacy")
-@require_role("enrollment", "importer")
+@require_role("enrollment", "importer", action="adequacy")
 def adequacy():
     if http_request.files:
         form = AdequacySchema().load(http_request.form.to_dict())
@@ -211,5 +224,11 @@ def adequacy():
         form["line_of_business"],
         points,
         form.get("max_distance"),
+    )
+    note(
+        plan=form["plan"],
+        line_of_business=form["line_of_business"],
+        members=report.get("members"),
+        covered=report.get("covered"),
     )
     return jsonify(report)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, request
 
+from app.audit.record import note
 from app.auth import require_role
 from app.errors import APIError
 from indexer.delta import write_unverified
@@ -13,7 +14,7 @@ bp = Blueprint("reports", __name__, url_prefix="/v1/reports")
 
 
 @bp.get("/unverified")
-@require_role("importer")
+@require_role("importer", action="report.unverified")
 def unverified_report():
     raw = request.args.get("days", "90")
     unknown = sorted(set(request.args) - {"days"})
@@ -34,6 +35,7 @@ def unverified_report():
     buffer = io.StringIO()
     sources = Path(current_app.config["PD_DATA_DIR"]) / "sources"
     count = write_unverified(buffer, sources, int(raw))
+    note(days=int(raw), records=count)
     return Response(
         buffer.getvalue(),
         mimetype="text/csv",

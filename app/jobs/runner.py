@@ -14,6 +14,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from app.audit.record import job_end_recorded, record_job_end
 from app.config import street_geocoder_from
 from app.engines import get_engine
 from app.engines.base import Engine, EngineUnavailable
@@ -224,28 +225,33 @@ def fail_job(kind: str, job_id: str, exc: BaseException) -> None:
         # Another delivery of this very job holds the lock and is running it.
         log.info("%s job %s: still running elsewhere", kind, job_id)
         return
-    store.update(job_id, state="failed", finished_at=time.time(), error=failure_reason(kind, exc))
+    job = store.update(
+        job_id, state="failed", finished_at=time.time(), error=failure_reason(kind, exc)
+    )
+    record_job_end(kind, job)
 
 
 def import_job_here(job_id: str) -> None:
     """Run an import job in this process (inside an app context)."""
     app = current_app
-    run_import_job(
-        get_engine(),
-        job_store(),
-        import_lock(),
-        job_id,
-        app.extensions["pd_jobs_dir"],
-        app.config,
-    )
+    with job_end_recorded("import", job_store(), job_id):
+        run_import_job(
+            get_engine(),
+            job_store(),
+            import_lock(),
+            job_id,
+            app.extensions["pd_jobs_dir"],
+            app.config,
+        )
 
 
 def assignment_job_here(job_id: str) -> None:
     """Run an assignment job in this process (inside an app context)."""
-    run_assignment_job(
-        get_engine(),
-        assignment_store(),
-        job_id,
-        current_app.extensions["pd_assignments_dir"],
-        load_rules(current_app.config.get("PD_MATCH_RULES")),
-    )
+    with job_end_recorded("assignment", assignment_store(), job_id):
+        run_assignment_job(
+            get_engine(),
+            assignment_store(),
+            job_id,
+            current_app.extensions["pd_assignments_dir"],
+            load_rules(current_app.config.get("PD_MATCH_RULES")),
+        )

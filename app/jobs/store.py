@@ -79,6 +79,10 @@ class Job(JobRecord):
         return self.import_request.mode
 
     @property
+    def requested_by(self) -> str | None:
+        return self.import_request.requested_by
+
+    @property
     def filenames(self) -> list[str]:
         return [Path(f).name for f in self.import_request.files]
 
@@ -92,12 +96,17 @@ class AssignmentJob(JobRecord):
     members_unassigned: int = 0
     total_cost: int | None = None
     rules_version: str | None = None
+    # Who asked: the staff key's name.
+    requested_by: str | None = None
 
     @staticmethod
-    def new(filename: str, upload_dir: Path) -> "AssignmentJob":
+    def new(filename: str, upload_dir: Path, requested_by: str | None = None) -> "AssignmentJob":
         job_id = new_job_id()
         return AssignmentJob(
-            id=job_id, filename=filename, upload_path=str(upload_dir / f"{job_id}.csv")
+            id=job_id,
+            filename=filename,
+            upload_path=str(upload_dir / f"{job_id}.csv"),
+            requested_by=requested_by,
         )
 
 

@@ -9,6 +9,7 @@
 #                                             at first, a killed one later), wait for all and green
 #   scripts/elasticsearch.sh cluster-stop     stop the cluster nodes this script started
 #   scripts/elasticsearch.sh cluster-status   print the cluster's health, exit 1 when nothing answers
+#   scripts/elasticsearch.sh cluster-urls     print the nodes' URLs, comma-separated (ELASTICSEARCH_URL)
 #
 # Cluster nodes listen for HTTP on PD_ES_CLUSTER_PORT and the ports after it (9301-9303) and talk to
 # each other on those ports plus 100 (9401-9403); each has its own configuration, data and heap
@@ -273,10 +274,14 @@ case "${1:-start}" in
   status) curl -fsS --max-time 2 "$URL" || exit 1 ;;
   cluster-start) cluster_start ;;
   cluster-stop) cluster_stop ;;
+  cluster-urls)
+    urls=""
+    for port in $(cluster_ports); do urls+="${urls:+,}$(cluster_url "$port")"; done
+    echo "$urls" ;;
   cluster-status)
     for port in $(cluster_ports); do
       curl -fsS --max-time 2 "$(cluster_url "$port")/_cluster/health?pretty" && exit 0
     done
     exit 1 ;;
-  *) echo "usage: $0 start|stop|status|cluster-start|cluster-stop|cluster-status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|cluster-start|cluster-stop|cluster-status|cluster-urls" >&2; exit 2 ;;
 esac

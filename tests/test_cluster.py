@@ -18,20 +18,14 @@ import pytest
 from app import create_app
 from app.engines import create_engine
 from tests.conftest import FIXTURE_ROSTER, REDIS_URL, ROOT, TEST_PREFIX, engine_config
+from tests.search_load import SearchLoad, expected_totals
 from tests.test_imports import STAFF, Worker, upload, wait_for
 
 pytestmark = pytest.mark.cluster
 
 SCRIPT = ROOT / "scripts" / "elasticsearch.sh"
-# Each search runs on its own thread for this long; the node dies a third of the way in.
+# The searches run for this long; the node dies a third of the way in.
 LOAD_SECONDS = 9.0
-SEARCH_THREADS = 3
-SEARCHES = (
-    "/v1/providers?near=90012&radius=25&limit=5",
-    "/v1/providers?q=pediatrics&limit=5&facets=false",
-    "/v1/providers?language=es&pcp=true&limit=5",
-    "/v1/providers?specialty=207Q00000X&sort=name&limit=5",
-)
 
 
 def cluster_urls() -> str:
@@ -110,37 +104,6 @@ def node_of_primary(url: str, index: str) -> dict:
     }
 
 
-class SearchLoad:
-    """SEARCHES round and round on SEARCH_THREADS threads until `stop_at`: every answer must be
-    a 200 with the total the healthy cluster gave, or it is a failure."""
-
-    def __init__(self, app, expected: dict, stop_at: float):
-        self.app, self.expected, self.stop_at = app, expected, stop_at
-        self.answered: list[float] = []
-        self.failures: list[tuple] = []
-        self.threads = [threading.Thread(target=self._search) for _ in range(SEARCH_THREADS)]
-        for thread in self.threads:
-            thread.start()
-
-    def _search(self) -> None:
-        client = self.app.test_client()
-        i = 0
-        while time.monotonic() < self.stop_at:
-            path = SEARCHES[i % len(SEARCHES)]
-            i += 1
-            response = client.get(path)
-            if response.status_code == 200 and response.json["total"] == self.expected[path]:
-                self.answered.append(time.monotonic())
-            else:
-                self.failures.append(
-                    (path, response.status_code, response.get_data(as_text=True)[:300])
-                )
-
-    def join(self) -> None:
-        for thread in self.threads:
-            thread.join()
-
-
 def test_a_node_killed_under_load_costs_no_search_and_comes_back_green(cluster_config, tmp_path):
     app = create_app(cluster_config)
     runner = app.test_cli_runner()
@@ -149,7 +112,7 @@ def test_a_node_killed_under_load_costs_no_search_and_comes_back_green(cluster_c
     engine = create_engine(cluster_config)
     index = engine.live_generation()
     client = app.test_client()
-    expected = {path: client.get(path).json["total"] for path in SEARCHES}
+    expected = expected_totals(client)
     assert all(expected.values()), expected
     url = cluster_config["ELASTICSEARCH_URL"].split(",")[0]
     shards = get(url, f"/_cat/shards/{index}", format="json")
@@ -182,14 +145,14 @@ def test_a_node_killed_under_load_costs_no_search_and_comes_back_green(cluster_c
         else:
             assert live == before, reindexed.output
         assert [g for g in engine.generations() if not g.get("live")] == []
-        assert {p: client.get(p).json["total"] for p in SEARCHES} == expected
+        assert expected_totals(client) == expected
     finally:
         back = bring_back_every_node()
     assert back.returncode == 0, back.stderr
     health = get(url, "/_cluster/health", wait_for_status="green", timeout="120s")
     assert (health["status"], health["number_of_nodes"]) == ("green", 3), health
     assert get(victim["url"], "/")["name"] == victim["name"]
-    assert {p: client.get(p).json["total"] for p in SEARCHES} == expected
+    assert expected_totals(client) == expected
     print(
         f"searches answered: {len(load.answered)} ({len(after)} after the kill), failed: 0; "
         f"reindex with a node down: {'completed' if reindexed.exit_code == 0 else 'failed cleanly'}"

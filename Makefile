@@ -1,4 +1,5 @@
-# The two commands: `make run` (serve the directory on the embedded engine) and `make test`.
+# The two commands: `make run` (serve the directory on the embedded engine) and `make test`;
+# `make test-cluster` runs the fault tests that need a 3-node Elasticsearch cluster.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,13 +9,15 @@ PORT ?= 8000
 ROSTER ?= fixtures/roster.csv
 # Tests use ELASTICSEARCH_URL when set; otherwise a local node provisioned by scripts/elasticsearch.sh.
 TEST_ES_URL := $(if $(ELASTICSEARCH_URL),$(ELASTICSEARCH_URL),http://127.0.0.1:$(or $(PD_ES_PORT),9200))
+# The cluster tests use PD_TEST_CLUSTER_URL when set; otherwise the 3 loopback nodes the script starts.
+TEST_CLUSTER_URL := $(or $(PD_TEST_CLUSTER_URL),$(shell scripts/elasticsearch.sh cluster-urls))
 # Tests use PD_TEST_REDIS_URL when set; otherwise a local Redis started by scripts/redis.sh.
 TEST_REDIS_URL := $(or $(PD_TEST_REDIS_URL),redis://127.0.0.1:$(or $(PD_REDIS_PORT),6379)/0)
 # The page's translations: catalogs (.po) are committed, compiled catalogs (.mo) are built here.
 TRANSLATIONS := app/web/translations
 MO := $(patsubst %.po,%.mo,$(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test install lint format elasticsearch elasticsearch-stop redis browser translations worker bench bench-imports bench-suggest bench-fhir bench-fhir-export bench-http bench-assignments clean
+.PHONY: run test test-cluster install lint format elasticsearch elasticsearch-stop cluster cluster-stop redis browser translations worker bench bench-imports bench-suggest bench-fhir bench-fhir-export bench-http bench-assignments clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +55,13 @@ elasticsearch:
 elasticsearch-stop:
 	scripts/elasticsearch.sh stop
 
+# Start each node of the 3-node loopback cluster that does not answer (all of them at first).
+cluster:
+	@if [ -z "$(PD_TEST_CLUSTER_URL)" ]; then scripts/elasticsearch.sh cluster-start; fi
+
+cluster-stop:
+	scripts/elasticsearch.sh cluster-stop
+
 redis:
 	@if [ -z "$(PD_TEST_REDIS_URL)" ]; then scripts/redis.sh start; fi
 
@@ -64,7 +74,10 @@ worker: install
 	$(BIN)/celery -A app.worker worker --loglevel=INFO
 
 test: install lint elasticsearch redis browser
-	PD_TEST_ELASTICSEARCH_URL=$(TEST_ES_URL) PD_TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
+	PD_TEST_ELASTICSEARCH_URL=$(TEST_ES_URL) PD_TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m 'not cluster'
+
+test-cluster: install cluster redis
+	PD_TEST_CLUSTER_URL=$(TEST_CLUSTER_URL) PD_TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m cluster
 
 bench: install elasticsearch
 	PD_BENCH_ELASTICSEARCH_URL=$(TEST_ES_URL) $(BIN)/python -m bench.search $(BENCH_ARGS)

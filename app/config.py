@@ -11,6 +11,9 @@ DEFAULTS = {
     "PD_INDEX_PREFIX": "pd-",
     "PD_DATA_DIR": "var",
     "PD_ES_TIMEOUT": 10.0,
+    # Read when an import creates a generation's index: one shard and no copies suit one node.
+    "PD_ES_SHARDS": 1,
+    "PD_ES_REPLICAS": 0,
     "PD_RATE_LIMIT": "120/minute",
     "PD_RATE_LIMIT_STORAGE": "memory://",
     "PD_MAX_PAGE_SIZE": 50,

@@ -80,7 +80,14 @@ def step_import(engine_kind: str, roster: Path, workdir: Path) -> dict:
 def step_bare_bulk(roster: Path, workdir: Path) -> dict:
     from elasticsearch.helpers import streaming_bulk
 
-    from app.engines.elastic import BULK_CHUNK, connect, load_index_definition, to_source
+    from app.config import DEFAULTS
+    from app.engines.elastic import (
+        BULK_CHUNK,
+        connect,
+        load_index_definition,
+        loading_settings,
+        to_source,
+    )
     from indexer.documents import documents_from_sorted
     from indexer.pipeline import (
         import_roster,  # noqa: F401 - same package state as the import
@@ -96,11 +103,10 @@ def step_bare_bulk(roster: Path, workdir: Path) -> dict:
             fh.write(json.dumps(to_source(doc)) + "\n")
     client = connect(ES_URL, timeout=300)
     index = f"pd-bench-bare-{uuid.uuid4().hex[:6]}"
-    definition = load_index_definition()
     client.indices.create(
         index=index,
-        settings={**definition["settings"], "refresh_interval": "-1"},
-        mappings=definition["mappings"],
+        settings=loading_settings(DEFAULTS["PD_ES_SHARDS"]),
+        mappings=load_index_definition()["mappings"],
     )
 
     def actions():

@@ -138,6 +138,10 @@ class Worker:
             start_new_session=True,
         )
 
+    def alive(self) -> bool:
+        """Whether the Celery worker still runs (make waits on it)."""
+        return self.process.poll() is None
+
     def _group_alive(self) -> bool:
         self.process.poll()  # reap make once it has exited, so only live members count
         try:

@@ -2,6 +2,7 @@
 
 from flask import Flask, current_app
 
+from app.config import DEFAULTS
 from app.engines.base import Engine
 
 
@@ -10,7 +11,12 @@ def create_engine(config: dict) -> Engine:
         from app.engines.elastic import ElasticEngine, connect
 
         client = connect(config["ELASTICSEARCH_URL"], timeout=float(config["PD_ES_TIMEOUT"]))
-        return ElasticEngine(client, prefix=config["PD_INDEX_PREFIX"])
+        return ElasticEngine(
+            client,
+            prefix=config["PD_INDEX_PREFIX"],
+            shards=int(config.get("PD_ES_SHARDS", DEFAULTS["PD_ES_SHARDS"])),
+            replicas=int(config.get("PD_ES_REPLICAS", DEFAULTS["PD_ES_REPLICAS"])),
+        )
     from app.engines.embedded import EmbeddedEngine
 
     return EmbeddedEngine(config["PD_DATA_DIR"])

@@ -39,6 +39,8 @@ NAMES_CHECK_SECONDS = 5.0
 NAMES_SIZE = 10000
 OFFICES_PAGE = 5000
 DOCUMENTS_PAGE = 1000
+# How long a new generation may take to get its replicas in place before its import fails.
+COPIES_WAIT_SECONDS = 300
 
 
 def load_index_definition() -> dict:
@@ -46,6 +48,14 @@ def load_index_definition() -> dict:
         definition = json.load(fh)
     definition.pop("_meta", None)
     return definition
+
+
+def loading_settings(shards: int) -> dict:
+    """A new generation's index settings while it loads: the mapping file's, `shards` shards, and
+    no copies and no refreshes (faster; the writer sets both before the swap)."""
+    settings = dict(load_index_definition()["settings"])
+    settings.update(number_of_shards=shards, number_of_replicas=0, refresh_interval="-1")
+    return settings
 
 
 def to_source(doc: dict) -> dict:
@@ -64,8 +74,27 @@ def to_source(doc: dict) -> dict:
     return source
 
 
-def connect(url: str, timeout: float = 10.0) -> Elasticsearch:
-    return Elasticsearch(url, request_timeout=timeout, retry_on_timeout=True, max_retries=2)
+def node_urls(urls: str) -> list[str]:
+    """ELASTICSEARCH_URL: one node's URL, or several separated by commas."""
+    return [url.strip() for url in urls.split(",") if url.strip()]
+
+
+def connect(urls: str, timeout: float = 10.0) -> Elasticsearch:
+    """A client that knows every node given and tries the next one when a node fails.
+
+    No sniffing: the nodes given are the ones used (a cluster's nodes may publish addresses that
+    the app cannot reach). A request is retried on another node after a connection error, a
+    timeout or a 429/502/503/504, so a node that dies costs a retry, not a failed search.
+    """
+    hosts = node_urls(urls)
+    return Elasticsearch(
+        hosts,
+        request_timeout=timeout,
+        retry_on_timeout=True,
+        max_retries=max(2, len(hosts)),
+        sniff_on_start=False,
+        sniff_on_node_failure=False,
+    )
 
 
 class ElasticWriter(GenerationWriter):
@@ -74,13 +103,11 @@ class ElasticWriter(GenerationWriter):
         self.client = engine.client
         self.name = new_generation_name()
         self.index = f"{engine.alias}-{self.name}"
-        definition = load_index_definition()
-        settings = dict(definition["settings"])
-        # Loading goes faster with no refreshes and no replicas; both are restored before the swap.
-        settings["refresh_interval"] = "-1"
         try:
             self.client.indices.create(
-                index=self.index, settings=settings, mappings=definition["mappings"]
+                index=self.index,
+                settings=loading_settings(engine.shards),
+                mappings=load_index_definition()["mappings"],
             )
         except TransportError as exc:
             raise EngineUnavailable("Elasticsearch is unreachable") from exc
@@ -125,9 +152,13 @@ class ElasticWriter(GenerationWriter):
     def publish(self, expected: int) -> None:
         client = self.client
         try:
-            client.indices.put_settings(index=self.index, settings={"refresh_interval": "1s"})
+            client.indices.put_settings(
+                index=self.index,
+                settings={"refresh_interval": "1s", "number_of_replicas": self.engine.replicas},
+            )
             client.indices.put_mapping(index=self.index, meta={"plan_names": self.plan_names})
             client.indices.refresh(index=self.index)
+            self._wait_for_copies()
             count = client.count(index=self.index)["count"]
             if count != expected:
                 raise GenerationFailed(f"index holds {count} providers, expected {expected}")
@@ -142,6 +173,20 @@ class ElasticWriter(GenerationWriter):
             if name != self.index:
                 client.indices.delete(index=name, ignore_unavailable=True)
 
+    def _wait_for_copies(self) -> None:
+        """Go live only with every copy of every shard in place: a node lost just after the
+        swap then costs no search."""
+        health = self.client.options(request_timeout=COPIES_WAIT_SECONDS + 30).cluster.health(
+            index=self.index, wait_for_status="green", timeout=f"{COPIES_WAIT_SECONDS}s"
+        )
+        if health["timed_out"]:
+            raise GenerationFailed(
+                f"{self.engine.replicas} replica(s) of each shard were not in place within "
+                f"{COPIES_WAIT_SECONDS} s (status {health['status']}, "
+                f"{health['number_of_nodes']} node(s)): PD_ES_REPLICAS must be below the number "
+                "of data nodes"
+            )
+
     def discard(self) -> None:
         try:
             self.client.indices.delete(index=self.index, ignore_unavailable=True)
@@ -152,9 +197,13 @@ class ElasticWriter(GenerationWriter):
 class ElasticEngine(Engine):
     name = "elasticsearch"
 
-    def __init__(self, client: Elasticsearch, prefix: str = "pd-"):
+    def __init__(
+        self, client: Elasticsearch, prefix: str = "pd-", shards: int = 1, replicas: int = 0
+    ):
         self.client = client
         self.alias = f"{prefix}providers"
+        # Of each new generation's index (PD_ES_SHARDS, PD_ES_REPLICAS).
+        self.shards, self.replicas = shards, replicas
         self._plan_names: tuple[float, dict[str, str]] | None = None
         # (checked at, live index, names): read again only when another generation is live.
         self._names: tuple[float, str, DirectoryNames] | None = None

@@ -6,6 +6,7 @@ scored only against the offers of the plan inside a box around it that holds eve
 reach: an offer beyond a member's maximum distance never qualifies, so nothing is lost.
 """
 
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from math import asin, cos, degrees, radians, sin
@@ -15,11 +16,16 @@ import numpy as np
 from app.match.member import Member
 from app.match.offers import OfferTable
 from app.match.rules import Rules
-from app.match.scoring import allowed_pcp_bits, evaluate_many, max_distance
+from app.match.scoring import (
+    ACCEPTING_CODE,
+    evaluate_many,
+    max_distance,
+    pcp_bits_by_age_and_sex,
+)
 from app.search.geo import EARTH_RADIUS_MILES
 
 NO_ARC = np.iinfo(np.int64).max  # the cost of an offer that does not qualify
-CELL_DEGREES = 0.1  # classes are scored together by cells of this size
+CELL_DEGREES = 0.05  # classes are scored together by cells of this size
 BLOCK_CELLS = 400_000  # at most this many class x offer pairs are scored at once
 
 
@@ -67,7 +73,10 @@ FIELDS = ("klass", "offer", "cost", "distance")
 def group_members(members: list[Member], table: OfferTable, rules: Rules) -> MemberClasses:
     """Members that the rules and costs cannot tell apart, as classes."""
     # Two ages between the same pair of age limits of the table pass the same offers.
-    age_limits = np.unique(np.concatenate([table.age_min, table.age_max.astype(np.int64) + 1]))
+    age_limits = np.unique(
+        np.concatenate([table.age_min, table.age_max.astype(np.int64) + 1])
+    ).tolist()
+    pcp_bits = pcp_bits_by_age_and_sex(rules)
     classes: dict[tuple, list[int]] = {}
     for i, member in enumerate(members):
         key = (
@@ -76,8 +85,8 @@ def group_members(members: list[Member], table: OfferTable, rules: Rules) -> Mem
             member.lat,
             member.lon,
             max_distance(member, rules),
-            allowed_pcp_bits(member, rules),
-            int(np.searchsorted(age_limits, member.age, side="right")),
+            pcp_bits(member),
+            bisect_right(age_limits, member.age),
             tuple(sorted(member.languages)),
             member.gender_preference,
             member.accessibility,
@@ -159,9 +168,17 @@ def candidate_arcs(
     there are at least `min_arcs` of them and their free places reach `places_per_member` for
     each of its members."""
     index = OffersByLatitude(table)
+    # Offers no member could be given whoever they are (a full panel, or closed to newcomers
+    # and to this block's existing patients and families), left out before scoring.
+    closed = (table.remaining <= 0) | (table.accepting == ACCEPTING_CODE["not_accepting"])
+    for_newcomers = ~closed & (table.accepting == ACCEPTING_CODE["accepting"])
+    related = np.array(
+        [any(_relationships(members[indexes[0]])) for indexes in classes.members], dtype=bool
+    )
     parts: list[Arcs] = []
     for cell, reach in score_blocks(classes, which):
         rows = index.within_reach(classes.lat[cell], classes.lon[cell], reach)
+        rows = rows[~closed[rows] if related[cell].any() else for_newcomers[rows]]
         if not len(rows):
             ceiling[cell], left_out[cell] = -1, NO_ARC
             continue
@@ -186,15 +203,45 @@ def candidate_arcs(
     return Arcs.join(parts)
 
 
+def _relationships(member: Member) -> tuple:
+    return (member.current_pcp, *member.previous_pcps, *member.family_pcps)
+
+
 def _initial_ceiling(
     cost: np.ndarray, remaining: np.ndarray, places: np.ndarray, min_arcs: int
 ) -> np.ndarray:
     """Per row, the cost of the first offer in cost order where enough is kept (or the last)."""
-    order = np.argsort(cost, axis=1, kind="stable")
-    ranked = np.take_along_axis(cost, order, axis=1)
-    free = np.where(ranked == NO_ARC, 0, remaining[order])
+    # Most rows have enough among their few cheapest offers: rank those first, and the whole
+    # row only for the rows that do not.
+    ceiling = np.full(len(cost), NO_ARC, dtype=np.int64)
+    few = min(FEW_CHEAPEST, cost.shape[1])
+    head = np.argpartition(cost, few - 1, axis=1)[:, :few] if few < cost.shape[1] else None
+    found = _first_enough(cost, head, remaining, places, min_arcs, ceiling)
+    rest = np.flatnonzero(~found)
+    if len(rest) and head is not None:
+        ceiling[rest] = NO_ARC
+        sub = np.full(len(rest), NO_ARC, dtype=np.int64)
+        _first_enough(cost[rest], None, remaining, places[rest], min_arcs, sub)
+        ceiling[rest] = sub
+    return ceiling
+
+
+FEW_CHEAPEST = 48
+
+
+def _first_enough(cost, columns, remaining, places, min_arcs, ceiling) -> np.ndarray:
+    """Rank `columns` of each row (all when None) by cost; set the ceiling where enough is
+    kept and return which rows that was (the rest get their dearest ranked cost)."""
+    if columns is None:
+        columns = np.broadcast_to(np.arange(cost.shape[1]), cost.shape)
+    picked = np.take_along_axis(cost, columns, axis=1)
+    order = np.argsort(picked, axis=1, kind="stable")
+    ranked = np.take_along_axis(picked, order, axis=1)
+    free = np.where(ranked == NO_ARC, 0, remaining[np.take_along_axis(columns, order, axis=1)])
     enough = (np.cumsum(free, axis=1) >= places[:, None]) & (
-        np.arange(cost.shape[1]) >= min_arcs - 1
+        np.arange(ranked.shape[1]) >= min_arcs - 1
     )
-    last = np.where(enough.any(axis=1), enough.argmax(axis=1), cost.shape[1] - 1)
-    return ranked[np.arange(len(cost)), last]
+    found = enough.any(axis=1)
+    last = np.where(found, enough.argmax(axis=1), ranked.shape[1] - 1)
+    ceiling[:] = ranked[np.arange(len(ranked)), last]
+    return found

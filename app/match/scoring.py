@@ -4,6 +4,7 @@ One implementation serves the single-member ranking and the batch assignment, so
 same answer. Distances are great-circle miles, the same figure the search API shows.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +42,12 @@ class Evaluation:
 
     @property
     def earned(self) -> np.ndarray:
-        return sum(self.points.values(), np.zeros(len(self.idx)))
+        # Preferences nobody here holds earn a row of zeros; adding 0.0 changes no sum, so
+        # they are left out.
+        return sum(
+            (v for v in self.points.values() if v.ndim == 1 or len(v) > 1 or v.any()),
+            np.zeros(len(self.idx)),
+        )
 
     @property
     def cost(self) -> np.ndarray:
@@ -69,6 +75,19 @@ def allowed_pcp_bits(member: Member, rules: Rules) -> int:
     ):
         types.discard("obgyn")
     return pcp_type_bits(t for t in types if t in PCP_TYPES)
+
+
+def pcp_bits_by_age_and_sex(rules: Rules) -> Callable[[Member], int]:
+    """allowed_pcp_bits, worked out once per age and sex."""
+    known: dict[tuple, int] = {}
+
+    def bits(member: Member) -> int:
+        key = (member.age, member.sex)
+        if key not in known:
+            known[key] = allowed_pcp_bits(member, rules)
+        return known[key]
+
+    return bits
 
 
 def max_distance(member: Member, rules: Rules) -> float:
@@ -129,6 +148,7 @@ def evaluate_many(
         if member.family_pcps:
             family[r] = np.isin(npi, [f.npi for f in member.family_pcps])
     accepting = table.accepting[idx][None, :]
+    pcp_bits = pcp_bits_by_age_and_sex(rules)
     passes = {
         "plan": _per_member(
             members,
@@ -140,10 +160,12 @@ def evaluate_many(
         | ((accepting == ACCEPTING_CODE["existing_family"]) & (known | family)),
         "age": _per_member(
             members,
-            lambda m: (m.age, allowed_pcp_bits(m, rules)),
-            lambda key: (table.age_min[idx] <= key[0])
-            & (key[0] <= table.age_max[idx])
-            & ((table.pcp_types[idx] & key[1]) != 0),
+            lambda m: (m.age, pcp_bits(m)),
+            lambda key: (
+                (table.age_min[idx] <= key[0])
+                & (key[0] <= table.age_max[idx])
+                & ((table.pcp_types[idx] & key[1]) != 0)
+            ),
         ),
         "capacity": (table.remaining[idx] > 0)[None, :],
         "distance": distance <= limit,
@@ -168,26 +190,32 @@ def evaluate_many(
         points["gender"] = _per_member(
             members,
             lambda m: m.gender_preference,
-            lambda key: np.where(table.gender[idx] == key, weights["gender"], 0.0)
-            if key
-            else np.zeros(len(idx)),
+            lambda key: (
+                np.where(table.gender[idx] == key, weights["gender"], 0.0)
+                if key
+                else np.zeros(len(idx))
+            ),
         )
     if any(m.accessibility for m in members):
         points["accessibility"] = _per_member(
             members,
             lambda m: m.accessibility,
-            lambda key: weights["accessibility"]
-            * table.accessibility[idx][:, [ACCESSIBILITY.index(a) for a in key]].mean(axis=1)
-            if key
-            else np.zeros(len(idx)),
+            lambda key: (
+                weights["accessibility"]
+                * table.accessibility[idx][:, [ACCESSIBILITY.index(a) for a in key]].mean(axis=1)
+                if key
+                else np.zeros(len(idx))
+            ),
         )
     if any(m.telehealth for m in members):
         points["telehealth"] = _per_member(
             members,
             lambda m: m.telehealth,
-            lambda key: np.where(table.telehealth[idx], weights["telehealth"], 0.0)
-            if key
-            else np.zeros(len(idx)),
+            lambda key: (
+                np.where(table.telehealth[idx], weights["telehealth"], 0.0)
+                if key
+                else np.zeros(len(idx))
+            ),
         )
     return Evaluation(idx=idx, distance=distance, passes=passes, points=points, possible=possible)
 

@@ -21,7 +21,7 @@ from app.match.flow import UNASSIGNED_COST, Flow, solve_flow
 from app.match.member import Member
 from app.match.offers import OfferTable
 from app.match.rules import Rules
-from app.match.scoring import HARD_RULES, Evaluation, evaluate, great_circle_miles, max_distance
+from app.match.scoring import HARD_RULES, Evaluation, evaluate, max_distance
 
 # The first network: each class's cheapest offers until their places seat it this many times
 # over, and at least this many offers (so a class has somewhere to go if its first fills up).
@@ -86,21 +86,19 @@ def solve(
     )
     if progress is not None:
         progress(len(members))
-    while len(arcs.klass):
-        flow = solve_flow(arcs.klass, arcs.offer, arcs.cost, classes.counts, table.remaining)
-        lowest = _cheapest_way_in(classes, table, flow)
-        gain = _could_gain(flow, left_out, lowest)
+    flow = _solve(arcs, classes, table) if len(arcs.klass) else None
+    while flow is not None:
+        gain = _could_gain(flow, left_out)
         if not len(gain):
             break
-        # Every offer that could lower the total costs less than this.
-        ceiling[gain] = flow.class_distance[gain] - lowest[gain] - 1
+        # Every offer that could lower the total costs less than the class's distance.
+        ceiling[gain] = flow.class_distance[gain] - 1
         more = candidate_arcs(
             members, classes, table, rules, gain, ceiling, left_out, initial=False
         )
         arcs = Arcs.join([arcs.without(gain), more]).by_class()
-    else:
-        flow = None
-    _hand_out(members, classes, arcs, flow, outcomes, rules)
+        flow = _solve(arcs, classes, table)
+    _hand_out(classes, arcs, flow, outcomes)
     for k in np.flatnonzero(ceiling < 0):
         member = members[classes.members[k][0]]
         limit = max_distance(member, rules)
@@ -113,35 +111,21 @@ def solve(
     return outcomes
 
 
-def _cheapest_way_in(classes: MemberClasses, table: OfferTable, flow: Flow) -> np.ndarray:
-    """Per class, the lowest distance to the sink of any offer within its reach (at most 0)."""
-    lowest = np.zeros(len(classes), dtype=np.int64)
-    below = np.flatnonzero(flow.offer_distance < 0)
-    if not len(below):
-        return lowest
-    rows = flow.offers[below]
-    step = max(1, 1_000_000 // len(below))
-    for start in range(0, len(classes), step):
-        part = slice(start, start + step)
-        near = great_circle_miles(
-            classes.lat[part][:, None],
-            classes.lon[part][:, None],
-            table.lat[rows][None, :],
-            table.lon[rows][None, :],
-        ) <= classes.limit[part][:, None] * (1 + 1e-9)
-        lowest[part] = np.where(near, flow.offer_distance[below][None, :], 0).min(axis=1)
-    return lowest
+def _solve(arcs: Arcs, classes: MemberClasses, table: OfferTable) -> Flow:
+    return solve_flow(arcs.klass, arcs.offer, arcs.cost, classes.counts, table.remaining)
 
 
-def _could_gain(flow: Flow, left_out: np.ndarray, lowest: np.ndarray) -> np.ndarray:
-    """Classes with a left-out offer cheap enough that it might lower the total: its cost plus
-    the lowest distance of an offer within reach below the class's own distance to the sink."""
+def _could_gain(flow: Flow, left_out: np.ndarray) -> np.ndarray:
+    """Classes with a left-out offer cheaper than the class's own distance to the sink. Offers'
+    distances are never below 0 (see app/match/flow.py), so no other left-out arc can lower the
+    total: its cost plus its offer's distance is at least the class's distance."""
     has_more = left_out != NO_ARC
-    bound = np.where(has_more, left_out, 0) + lowest
-    return np.flatnonzero(has_more & (bound < flow.class_distance))
+    return np.flatnonzero(has_more & (left_out < flow.class_distance))
 
 
-def _hand_out(members, classes, arcs, flow, outcomes, rules) -> None:
+def _hand_out(
+    classes: MemberClasses, arcs: Arcs, flow: Flow | None, outcomes: list[Outcome]
+) -> None:
     """Give each class's members the places its arcs carry, best arc first, in file order."""
     waiting = [iter(indexes) for indexes in classes.members]
     if flow is not None:

@@ -73,7 +73,10 @@ def _distances_to_sink(klass, offer, cost, capacity, flows, counts, places):
     """Cheapest path from each node to the sink in the residual network (Bellman-Ford).
 
     These are potentials of the optimal flow: an arc class -> offer that the network left out
-    could lower the total only if its cost plus the offer's distance is below the class's."""
+    could lower the total only if its cost plus the offer's distance is below the class's. No
+    offer's distance is below 0: an unused offer reaches the sink directly for 0, and a used
+    one is reached back from the sink for 0, so a cheaper path would close a cycle of negative
+    cost, which an optimal flow does not have."""
     assigned = np.bincount(klass, weights=flows, minlength=len(counts)).astype(np.int64)
     used = np.bincount(offer, weights=flows, minlength=len(places)).astype(np.int64)
     # A class can still leave a member out; an offer with a free place reaches the sink for 0.
@@ -91,6 +94,8 @@ def _distances_to_sink(klass, offer, cost, capacity, flows, counts, places):
         np.minimum.at(updated, offer[backward], class_distance[klass[backward]] - cost[backward])
         updated = np.minimum(updated, offer_distance)
         if np.array_equal(updated, offer_distance):
+            if (offer_distance < 0).any():
+                raise RuntimeError("the assignment solver's answer is not optimal")
             return class_distance, offer_distance
         offer_distance = updated
     raise RuntimeError("the assignment solver's answer has a cheaper cycle left")

@@ -1,11 +1,12 @@
 """Many members: capacity-aware auto-assignment at the lowest total cost, as a min-cost flow.
 
-Members with the same profile (same home point, plan, age, preferences…) are one node carrying
-their count, so a ZIP-level file solves as a much smaller graph. Each member node is joined only to
-its cheapest qualifying offers, in cost order, until their remaining panel places add up to the
-number of members being assigned: some optimal assignment never needs a dearer offer (were a member
-there, one of the cheaper offers would still have a free place, and moving the member to it costs
-no more), so the solution is optimal over all qualifying offers, not just the ones kept.
+Members the rules cannot tell apart are one node carrying their count (app/match/candidates.py).
+Each class is first joined only to its cheapest qualifying offers, enough to seat it twice over;
+the network is solved, and the potentials of its solution (app/match/flow.py) then show, for
+every class, how cheap a left-out offer would have to be to lower the total. A class whose
+cheapest left-out offer could be that cheap gets every offer up to that cost, and the network is
+solved again; when no class can gain, no left-out arc can lower the total (the potentials stay
+valid with all of them added), so the answer is optimal over all qualifying offers.
 """
 
 from collections import Counter
@@ -13,17 +14,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
-from app.match.explain import reasons as reasons_for
+from app.match.candidates import NO_ARC, Arcs, MemberClasses, candidate_arcs, group_members
+from app.match.explain import reasons_at
+from app.match.flow import UNASSIGNED_COST, Flow, solve_flow
 from app.match.member import Member
 from app.match.offers import OfferTable
 from app.match.rules import Rules
-from app.match.scoring import HARD_RULES, Evaluation, evaluate, max_distance, ranked
+from app.match.scoring import HARD_RULES, Evaluation, evaluate, max_distance
 
-# Leaving a member unassigned costs more than any assignment could, so the solver assigns
-# everyone it can before it weighs preferences.
-UNASSIGNED_COST = 10**9
+# The first network: each class's cheapest offers until their places seat it this many times
+# over, and at least this many offers (so a class has somewhere to go if its first fills up).
+PLACES_PER_MEMBER = 2
+MIN_ARCS = 3
 BLOCKED_WORDS = {
     "plan": "no PCP in the member's plan and line of business qualifies",
     "accepting": "the PCPs within reach are not accepting new patients",
@@ -65,98 +68,80 @@ def solve(
 ) -> list[Outcome]:
     """Assign members (all of one plan and line of business) to offers of this table."""
     outcomes = [Outcome() for _ in members]
-    classes: dict[tuple, list[int]] = {}
-    for i, member in enumerate(members):
-        classes.setdefault(member.profile(), []).append(i)
-    total = len(members)
-
-    # Per member class, only its kept arcs: offer rows, costs and distances, in cost order.
-    kept: list[tuple[list[int], np.ndarray, np.ndarray, np.ndarray]] = []
-    done = 0
-    for member_indexes in classes.values():
-        member = members[member_indexes[0]]
-        evaluation = evaluate(member, table, rules)
-        order = ranked(evaluation, table, evaluation.eligible)
-        done += len(member_indexes)
-        if not len(order):
-            rule, reason = blocking_rule(member, evaluation, max_distance(member, rules))
-            for i in member_indexes:
-                outcomes[i].rule, outcomes[i].reason = rule, reason
-        else:
-            places = np.cumsum(table.remaining[evaluation.idx[order]])
-            keep = order[: int(np.searchsorted(places, total)) + 1]
-            kept.append(
-                (
-                    member_indexes,
-                    evaluation.idx[keep],
-                    evaluation.cost[keep],
-                    evaluation.distance[keep],
-                )
-            )
-        if progress is not None:
-            progress(done)
-    if not kept:
-        return outcomes
-
-    flows = _min_cost_flow(kept, table)
-    start = 0
-    for member_indexes, rows, costs, distances in kept:
-        arc_flows = flows[start : start + len(rows)]
-        start += len(rows)
-        waiting = iter(member_indexes)
-        for row, cost, distance, amount in zip(rows, costs, distances, arc_flows, strict=True):
-            for _ in range(int(amount)):
-                i = next(waiting)
-                outcomes[i] = Outcome(offer=int(row), cost=int(cost), distance=float(distance))
-        limit = max_distance(members[member_indexes[0]], rules)
-        for i in waiting:
-            outcomes[i].rule = "capacity"
-            outcomes[i].reason = f"{BLOCKED_WORDS['capacity']} (within {limit:g} miles)"
+    classes = group_members(members, table, rules)
+    everyone = np.arange(len(classes))
+    ceiling = np.full(len(classes), -1, dtype=np.int64)
+    left_out = np.full(len(classes), NO_ARC, dtype=np.int64)
+    arcs = candidate_arcs(
+        members,
+        classes,
+        table,
+        rules,
+        everyone,
+        ceiling,
+        left_out,
+        initial=True,
+        places_per_member=PLACES_PER_MEMBER,
+        min_arcs=MIN_ARCS,
+    )
+    if progress is not None:
+        progress(len(members))
+    flow = _solve(arcs, classes, table) if len(arcs.klass) else None
+    while flow is not None:
+        gain = _could_gain(flow, left_out)
+        if not len(gain):
+            break
+        # Every offer that could lower the total costs less than the class's distance.
+        ceiling[gain] = flow.class_distance[gain] - 1
+        more = candidate_arcs(
+            members, classes, table, rules, gain, ceiling, left_out, initial=False
+        )
+        arcs = Arcs.join([arcs.without(gain), more]).by_class()
+        flow = _solve(arcs, classes, table)
+    _hand_out(classes, arcs, flow, outcomes)
+    for k in np.flatnonzero(ceiling < 0):
+        member = members[classes.members[k][0]]
+        limit = max_distance(member, rules)
+        rule, reason = blocking_rule(member, evaluate(member, table, rules), limit)
+        for i in classes.members[k]:
+            outcomes[i].rule, outcomes[i].reason = rule, reason
     for member, outcome in zip(members, outcomes, strict=True):
         if outcome.offer is not None:
-            one = evaluate(member, table, rules, np.array([outcome.offer]))
-            outcome.reasons = reasons_for(member, table.rows[outcome.offer], one, 0)
+            outcome.reasons = reasons_at(member, table.rows[outcome.offer], outcome.distance)
     return outcomes
 
 
-def _min_cost_flow(kept, table: OfferTable) -> np.ndarray:
-    """Solve members -> offers -> sink; returns the flow on each member arc, in `kept` order.
-    Nodes: member classes, then offers (by table row), then the sink."""
-    n_classes = len(kept)
-    offer_base = n_classes
-    sink = offer_base + len(table)
-    counts = np.array([len(m) for m, _, _, _ in kept], dtype=np.int64)
-    tails = np.repeat(np.arange(n_classes, dtype=np.int64), [len(r) for _, r, _, _ in kept])
-    heads = np.concatenate([r for _, r, _, _ in kept]).astype(np.int64)
-    capacities = np.minimum(
-        table.remaining[heads], np.repeat(counts, [len(r) for _, r, _, _ in kept])
-    )
-    costs = np.concatenate([c for _, _, c, _ in kept]).astype(np.int64)
-    flow = min_cost_flow.SimpleMinCostFlow()
-    member_arcs = flow.add_arcs_with_capacity_and_unit_cost(
-        tails, heads + offer_base, capacities, costs
-    )
-    used_rows = np.unique(heads)
-    flow.add_arcs_with_capacity_and_unit_cost(
-        used_rows + offer_base,
-        np.full(len(used_rows), sink, dtype=np.int64),
-        table.remaining[used_rows],
-        np.zeros(len(used_rows), dtype=np.int64),
-    )
-    flow.add_arcs_with_capacity_and_unit_cost(
-        np.arange(n_classes, dtype=np.int64),
-        np.full(n_classes, sink, dtype=np.int64),
-        counts,
-        np.full(n_classes, UNASSIGNED_COST, dtype=np.int64),
-    )
-    supplies = np.zeros(sink + 1, dtype=np.int64)
-    supplies[:n_classes] = counts
-    supplies[sink] = -counts.sum()
-    flow.set_nodes_supplies(np.arange(sink + 1, dtype=np.int64), supplies)
-    status = flow.solve()
-    if status != flow.OPTIMAL:
-        raise RuntimeError(f"the assignment solver stopped with status {status}")
-    return flow.flows(member_arcs)
+def _solve(arcs: Arcs, classes: MemberClasses, table: OfferTable) -> Flow:
+    return solve_flow(arcs.klass, arcs.offer, arcs.cost, classes.counts, table.remaining)
+
+
+def _could_gain(flow: Flow, left_out: np.ndarray) -> np.ndarray:
+    """Classes with a left-out offer cheaper than the class's own distance to the sink. Offers'
+    distances are never below 0 (see app/match/flow.py), so no other left-out arc can lower the
+    total: its cost plus its offer's distance is at least the class's distance."""
+    has_more = left_out != NO_ARC
+    return np.flatnonzero(has_more & (left_out < flow.class_distance))
+
+
+def _hand_out(
+    classes: MemberClasses, arcs: Arcs, flow: Flow | None, outcomes: list[Outcome]
+) -> None:
+    """Give each class's members the places its arcs carry, best arc first, in file order."""
+    waiting = [iter(indexes) for indexes in classes.members]
+    if flow is not None:
+        for a in np.flatnonzero(flow.flows):
+            who = waiting[arcs.klass[a]]
+            for _ in range(int(flow.flows[a])):
+                outcomes[next(who)] = Outcome(
+                    offer=int(arcs.offer[a]),
+                    cost=int(arcs.cost[a]),
+                    distance=float(arcs.distance[a]),
+                )
+    for k in np.unique(arcs.klass):
+        limit = classes.limit[k]
+        for i in waiting[k]:
+            outcomes[i].rule = "capacity"
+            outcomes[i].reason = f"{BLOCKED_WORDS['capacity']} (within {limit:g} miles)"
 
 
 def total_cost(outcomes: list[Outcome]) -> int:

@@ -26,6 +26,11 @@ def _language_names(codes) -> str:
 
 def reasons(member: Member, offer: dict, evaluation: Evaluation, position: int) -> list[str]:
     """Why this offer suits the member, strongest first."""
+    return reasons_at(member, offer, float(evaluation.distance[position]))
+
+
+def reasons_at(member: Member, offer: dict, distance: float) -> list[str]:
+    """Why this offer, `distance` miles from the member's home, suits the member."""
     said: list[str] = []
     npi = offer["npi"]
     if npi == member.current_pcp:
@@ -41,7 +46,7 @@ def reasons(member: Member, offer: dict, evaluation: Evaluation, position: int) 
         said.append(f"speaks {_language_names(spoken)}")
     elif staff:
         said.append(f"office staff speak {_language_names(staff)}")
-    said.append(f"{evaluation.distance[position]:.1f} miles from home")
+    said.append(f"{distance:.1f} miles from home")
     if member.gender_preference and offer["gender"] == member.gender_preference:
         said.append(f"a {member.gender_preference} doctor, as asked")
     has = [a for a in member.accessibility if a in offer["location"].get("accessibility", [])]

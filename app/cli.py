@@ -440,7 +440,14 @@ def openapi_command() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
-def serve_command(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--threads",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="threads per worker (above 1, gunicorn's threaded workers)",
+)
+def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the API and the page with gunicorn (settings in app/gunicorn_config.py)."""
     from app import config
     from app.url_limit import request_line_limit
@@ -460,6 +467,8 @@ def serve_command(host: str, port: int, workers: int) -> None:
         "python:app.gunicorn_config",
         "-w",
         str(workers),
+        "--threads",
+        str(threads),
         "-b",
         f"{host}:{port}",
         "wsgi:app",

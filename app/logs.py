@@ -89,6 +89,18 @@ def configure(level: str = "INFO") -> None:
     if not any(isinstance(h, StderrHandler) for h in root.handlers):
         root.addHandler(json_handler())
     root.setLevel(level.upper())
+    _quiet_clients()
+
+
+# Client libraries that log every request they send at INFO (one line per engine call beside the
+# access line, a write each) and the request and answer bodies at DEBUG (a match's query holds the
+# member's home): warnings only, whatever the level.
+CHATTY = ("elastic_transport", "urllib3")
+
+
+def _quiet_clients() -> None:
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def gunicorn_logging(level: str = "INFO") -> dict:
@@ -106,6 +118,7 @@ def gunicorn_logging(level: str = "INFO") -> dict:
         "loggers": {
             "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
             "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+            **{name: {"level": "WARNING"} for name in CHATTY},
         },
     }
 

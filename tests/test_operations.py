@@ -182,6 +182,16 @@ def test_every_log_line_of_a_request_has_its_id(engine_kind, tmp_path, capsys):
     assert "smith" not in json.dumps(lines) and "90012" not in json.dumps(lines)
 
 
+def test_a_search_logs_one_line_not_one_per_engine_call(ops_client, capsys):
+    capsys.readouterr()
+    response = ops_client.get("/v1/providers?near=90012&radius=25", headers={"X-Request-ID": "one"})
+    assert response.status_code == 200
+    lines = [
+        line for line in json_lines(capsys.readouterr().err) if line.get("request_id") == "one"
+    ]
+    assert [line["logger"] for line in lines] == ["app.access"], lines
+
+
 # Member data no log line may hold, in the forms a client sends it.
 MEMBER_SECRETS = ("Quixotefeather", "Zebulon", "Marmalade", "1931-02-03", "MBR-XYZZY-77", "91101")
 

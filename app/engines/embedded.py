@@ -5,12 +5,15 @@ import json
 import os
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from app.engines import embedded_columns, embedded_match
 from app.engines import embedded_sql as sql
 from app.engines.base import (
     Engine,
@@ -22,14 +25,13 @@ from app.engines.base import (
     new_generation_name,
     plan_names_of,
 )
-from app.search import filters
 from app.search.geo import unit_vector
 from app.search.query import SearchQuery, plan_keys
 from app.search.suggest import KEY_END, DirectoryNames, provider_keys, typed_key, whole_word_end
 from app.vocab.text import has_digit, max_edits
 
 LIVE_NAME = "directory.sqlite3"
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 INTERNAL_FIELDS = ("search_text", "name_text", "primary_specialty")
 
 # STRICT tables refuse a value of the wrong type, as a strict Elasticsearch mapping does.
@@ -167,6 +169,12 @@ def _insert_document(db: sqlite3.Connection, doc: dict) -> None:
         )
 
 
+def _store_columns(db: sqlite3.Connection) -> None:
+    """Write the search columns of the file's current tables, with a new revision to key them."""
+    embedded_columns.store(db, embedded_columns.build(db))
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('columns', ?)", (uuid.uuid4().hex,))
+
+
 def _delete_provider(db: sqlite3.Connection, npi: str) -> bool:
     row = db.execute("SELECT id FROM providers WHERE npi = ?", (npi,)).fetchone()
     if row is None:
@@ -227,6 +235,9 @@ class EmbeddedWriter(GenerationWriter):
             db.execute("INSERT INTO provider_text(provider_text) VALUES ('optimize')")
             # Without statistics the planner may walk a B-tree instead of the R*Tree.
             db.execute("ANALYZE")
+            db.execute("BEGIN")
+            _store_columns(db)
+            db.execute("COMMIT")
             db.close()
             with open(self.path, "rb") as fh:
                 os.fsync(fh.fileno())
@@ -241,10 +252,16 @@ class EmbeddedWriter(GenerationWriter):
         self.path.unlink(missing_ok=True)
 
 
+# The live file's search columns, shared by every thread of the process: (key, columns) by path.
+_COLUMNS: dict[str, tuple[tuple, embedded_columns.Columns]] = {}
+_COLUMNS_LOCK = threading.Lock()
+
+
 class _Snapshot:
     """One open, read-only view of the live file, with the words it knows for fuzzy matching."""
 
     def __init__(self, path: Path, inode: int):
+        self.path = str(path)
         self.inode = inode
         self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         self.db.execute("PRAGMA temp_store = MEMORY")
@@ -266,6 +283,22 @@ class _Snapshot:
         self._levels: list[int] | None = None
         row = self.db.execute("SELECT value FROM meta WHERE key = 'plan_names'").fetchone()
         self.plan_names = json.loads(row[0]) if row else {}
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'columns'").fetchone()
+        self.columns_revision = row[0] if row else None
+
+    @property
+    def columns(self) -> embedded_columns.Columns:
+        """The search columns, read once per process for each revision of the file."""
+        key = (self.path, self.inode, self.columns_revision)
+        with _COLUMNS_LOCK:
+            cached = _COLUMNS.get(self.path)
+            if cached is None or cached[0] != key:
+                if self.columns_revision is None:  # a file written before columns were kept
+                    loaded = embedded_columns.build(self.db)
+                else:
+                    loaded = embedded_columns.load(self.db)
+                cached = _COLUMNS[self.path] = (key, loaded)
+        return cached[1]
 
     @property
     def vocabulary(self) -> list[str]:
@@ -354,6 +387,7 @@ class EmbeddedEngine(Engine):
                 "UPDATE meta SET value = ? WHERE key = 'plan_names'",
                 (json.dumps(names, sort_keys=True),),
             )
+            _store_columns(db)
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
@@ -539,37 +573,62 @@ class EmbeddedEngine(Engine):
     def search(self, query: SearchQuery) -> SearchResult:
         snap = self._snapshot()
         db = snap.db
-        matches = self._word_matches(snap, query.text) if query.text else None
-        if query.text and matches is None:
-            return SearchResult(total=0, hits=[], facets={f: {} for f in query.facets})
-        try:
-            self._drop_temp(db)
-            text_rows = None
-            if matches is not None:
-                # Materialised first: as a subquery in a join, FTS5 would run the MATCH per row.
-                db.execute("CREATE TEMP TABLE t(pid INTEGER PRIMARY KEY, score REAL NOT NULL)")
-                db.execute(*sql.text_matches(matches))
-                for word, found in zip(query.text, matches, strict=True):
-                    # One typo is worth a tier only for words that may carry two.
-                    close = [t for t, edits in found.items() if edits == 1]
-                    db.execute(*sql.word_score(word, close if max_edits(word) == 2 else []))
-                (text_rows,) = db.execute("SELECT COUNT(*) FROM temp.t").fetchone()
-            db.execute(*sql.matched(query, text_rows))
-            db.execute(*sql.hits(query, text_rows is not None))
-            (total,) = db.execute("SELECT COUNT(*) FROM temp.h").fetchone()
-            page = db.execute(*sql.page(query)).fetchall()
-            more = len(page) > query.limit
-            page = page[: query.limit]
-            hits = self._load_hits(db, query, page)
-            facets = self._facets(db, query) if query.facets else {}
-        finally:
-            self._drop_temp(db)
-        return SearchResult(total=total, hits=hits, facets=facets, more=more)
+        columns = snap.columns
+        text = None
+        if query.text:
+            matches = self._word_matches(snap, query.text)
+            if matches is None:
+                return SearchResult(total=0, hits=[], facets={f: {} for f in query.facets})
+            text = self._text_scores(db, columns, query.text, matches)
+        npi_provider = None
+        if query.npi:
+            row = db.execute(*sql.provider_of_npi(query.npi)).fetchone()
+            npi_provider = self._dense(columns, row[0]) if row else -1
+        found = embedded_match.search(
+            columns, query, text, npi_provider, self._resume(db, columns, query)
+        )
+        more = len(found.providers) > query.limit
+        hits = self._load_hits(db, columns, query, found)
+        return SearchResult(total=found.total, hits=hits, facets=found.facets, more=more)
 
     @staticmethod
-    def _drop_temp(db: sqlite3.Connection) -> None:
-        for name in ("t", "m", "h", "mp"):
-            db.execute(f"DROP TABLE IF EXISTS temp.{name}")
+    def _dense(columns: embedded_columns.Columns, provider_id: int) -> int:
+        return int(np.searchsorted(columns.provider_id, provider_id))
+
+    @staticmethod
+    def _text_scores(db, columns, words, matches) -> tuple[np.ndarray, np.ndarray]:
+        """The providers the words found (indexes) with the words' part of the score."""
+        try:
+            db.execute("DROP TABLE IF EXISTS temp.t")
+            # Materialised first: as a subquery in a join, FTS5 would run the MATCH per row.
+            db.execute("CREATE TEMP TABLE t(pid INTEGER PRIMARY KEY, score REAL NOT NULL)")
+            db.execute(*sql.text_matches(matches))
+            for word, found in zip(words, matches, strict=True):
+                # One typo is worth a tier only for words that may carry two.
+                close = [t for t, edits in found.items() if edits == 1]
+                db.execute(*sql.word_score(word, close if max_edits(word) == 2 else []))
+            rows = db.execute("SELECT pid, score FROM temp.t").fetchall()
+        finally:
+            db.execute("DROP TABLE IF EXISTS temp.t")
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        scores = np.array([r[1] for r in rows], dtype=np.float64)
+        return np.searchsorted(columns.provider_id, ids), scores
+
+    def _resume(self, db, columns, query: SearchQuery) -> embedded_match.Resume | None:
+        """Where the cursor's page resumes, in the columns' terms."""
+        if query.after is None:
+            return None
+        *number, npi = query.after
+        if query.sort == "distance":
+            statement, ranks = sql.first_after_npi(npi), columns.npi_rank
+        else:
+            statement, ranks = sql.first_after_name(str(number.pop()), npi), columns.name_rank
+        row = db.execute(*statement).fetchone()
+        rank = int(ranks[self._dense(columns, row[0])]) if row else columns.providers
+        value = number[0] if number else None
+        if value is not None and not isinstance(value, int | float):
+            rank, value = columns.providers, 0.0  # not a cursor this search wrote: nothing after
+        return embedded_match.Resume(value=value, rank=rank)
 
     @staticmethod
     def _word_matches(snap: _Snapshot, words: tuple[str, ...]) -> list[dict[str, int]] | None:
@@ -593,38 +652,21 @@ class EmbeddedEngine(Engine):
         return found
 
     @staticmethod
-    def _load_hits(db: sqlite3.Connection, query: SearchQuery, page: list[tuple]) -> list[Hit]:
-        if not page:
+    def _load_hits(db, columns, query: SearchQuery, found: embedded_match.Found) -> list[Hit]:
+        chosen = found.providers[: query.limit]
+        if not len(chosen):
             return []
-        ids = [row[0] for row in page]
-        marks = ",".join("?" * len(ids))
-        docs = dict(db.execute(f"SELECT id, doc FROM provider_docs WHERE id IN ({marks})", ids))
-        matched: dict[int, list[int]] = {}
-        if query.has_location_filter:
-            for pid, ord_ in db.execute(
-                f"SELECT pid, ord FROM temp.m WHERE pid IN ({marks}) ORDER BY ord", ids
-            ):
-                matched.setdefault(pid, []).append(ord_)
+        ids = columns.provider_id[chosen].tolist()
+        rows = {pid: row for pid, *row in db.execute(*sql.page_rows(ids))}
         hits = []
-        for pid, *sort in page:
-            located = matched.get(pid) if query.has_location_filter else None
-            hits.append(Hit(doc=json.loads(docs[pid]), matched_locations=located, sort=sort))
+        for i, pid in enumerate(ids):
+            npi, sort_name, doc = rows[pid]
+            if query.sort == "distance":
+                sort = [float(found.near[i]), npi]
+            elif query.sort == "relevance":
+                sort = [float(found.score[i]), sort_name, npi]
+            else:
+                sort = [sort_name, npi]
+            located = found.matched[i] if found.matched is not None else None
+            hits.append(Hit(doc=json.loads(doc), matched_locations=located, sort=sort))
         return hits
-
-    @staticmethod
-    def _facets(db: sqlite3.Connection, query: SearchQuery) -> dict[str, dict[str, int]]:
-        """Counts of providers per value over the whole result (`h`, and `m` within it)."""
-        wanted = [filters.BY_PARAMETER[name] for name in query.facets]
-        facets: dict[str, dict[str, int]] = {f.parameter: {} for f in wanted}
-        if any(f.grain == filters.PLAN for f in wanted):
-            db.execute(*sql.matched_plans(query))
-        by_term = {sql.PROVIDER_TERMS[f.field]: f for f in wanted if f.field in sql.PROVIDER_TERMS}
-        if by_term:
-            for term, value, count in db.execute(*sql.term_facets(list(by_term))):
-                if value:
-                    facets[by_term[term].parameter][value] = count
-        for flt in wanted:
-            if flt.field not in sql.PROVIDER_TERMS:
-                counts = db.execute(*sql.facet(flt))
-                facets[flt.parameter] = {value: count for value, count in counts if value}
-        return facets

@@ -38,7 +38,7 @@ class Terms:
     """A list-valued field: for each owner the value codes it has, and for each value its owners."""
 
     owner_ptr: np.ndarray  # int64 [owners + 1]: owner i's codes are codes[owner_ptr[i]:...]
-    codes: np.ndarray  # int32
+    codes: np.ndarray  # value codes (the narrowest integers that hold them)
     value_ptr: np.ndarray  # int64 [values + 1]: value v's owners are owners[value_ptr[v]:...]
     owners: np.ndarray  # int32
 
@@ -48,7 +48,7 @@ class Terms:
         by_value = np.lexsort((owner, code))
         return cls(
             owner_ptr=_pointers(owner, owners),
-            codes=code[by_owner].astype(np.int32),
+            codes=code[by_owner],
             value_ptr=_pointers(code, values),
             owners=owner[by_value].astype(np.int32),
         )
@@ -159,7 +159,9 @@ def _encode(values: list) -> tuple[np.ndarray, list[str]]:
 
 def _coded(values: list, vocab: list[str]) -> np.ndarray:
     index = {v: i for i, v in enumerate(vocab)}
-    return np.fromiter((index[v or ""] for v in values), dtype=np.int32, count=len(values))
+    # The narrowest integers that hold the codes: most fields have a few dozen values.
+    dtype = np.int8 if len(vocab) < 1 << 7 else np.int16 if len(vocab) < 1 << 15 else np.int32
+    return np.fromiter((index[v or ""] for v in values), dtype=dtype, count=len(values))
 
 
 def build(db: sqlite3.Connection) -> Columns:

@@ -93,12 +93,12 @@ def search(
     # One row per provider: its matching locations are a run of `by_provider`.
     by_provider = np.argsort(owner, kind="stable")
     sorted_owner = owner[by_provider]
-    starts = (
-        np.flatnonzero(np.r_[True, sorted_owner[1:] != sorted_owner[:-1]])
-        if len(owner)
-        else (np.zeros(0, dtype=np.int64))
-    )
+    first = np.r_[True, sorted_owner[1:] != sorted_owner[:-1]] if len(owner) else np.zeros(0, bool)
+    starts = np.flatnonzero(first)
     found = sorted_owner[starts]
+    # Each matching location's row: the position of its provider in `found`.
+    row = np.empty(len(owner), dtype=np.int64)
+    row[by_provider] = np.cumsum(first) - 1
     provider_near = (
         np.maximum.reduceat(near[by_provider], starts)
         if near is not None and len(found)
@@ -114,7 +114,11 @@ def search(
         matched = [sorted(c.ord[located[by_provider[starts[j] : ends[j]]]].tolist()) for j in page]
     facets = {}
     if query.facets:
-        facets = _facets(c, query, found, located, owner, entries, entry_owner)
+        plans = None
+        if entries is not None:
+            ok = _plan_conditions(c, query, entries)
+            plans = (entries[ok], row[entry_owner[ok]])
+        facets = _facets(c, query, found, located, row, plans)
     return Found(
         total=len(found),
         providers=found[page],
@@ -296,22 +300,22 @@ def _page(c, query, found, provider_near, score, resume: Resume | None) -> np.nd
     return positions[np.lexsort(keys)][:want]
 
 
-def _distinct_counts(
-    found: np.ndarray, owner: np.ndarray, codes: np.ndarray, values: int
-) -> np.ndarray:
-    """How many distinct owners (providers in `found`, sorted) have each value, from (owner,
-    value) pairs with repeats."""
-    if len(found) * values <= MAX_SEEN_CELLS:
+def _distinct_counts(rows: np.ndarray, codes: np.ndarray, found: int, values: int) -> np.ndarray:
+    """How many distinct providers have each value, from (row of the provider in the providers
+    found, value code) pairs with repeats."""
+    if found * values <= MAX_SEEN_CELLS:
         # A table of seen (provider, value) cells: cheaper than sorting the pairs.
-        seen = np.zeros((len(found), values), dtype=bool)
-        seen[np.searchsorted(found, owner), codes] = True
+        seen = np.zeros((found, values), dtype=bool)
+        seen[rows, codes] = True
         return seen.sum(axis=0)
-    pairs = np.unique(owner.astype(np.int64) * values + codes)
+    pairs = np.unique(rows * values + codes)
     return np.bincount(pairs % values, minlength=values)
 
 
-def _facets(c, query, found, located, owner, entries, entry_owner) -> dict[str, dict[str, int]]:
-    """Counts of providers per value over the whole result, each at its filter's grain."""
+def _facets(c, query, found, located, row, plans) -> dict[str, dict[str, int]]:
+    """Counts of providers per value over the whole result, each at its filter's grain: `row`
+    places each matching location's provider in `found`; `plans` holds the plan entries that
+    match there (and their rows)."""
     facets = {}
     for name in query.facets:
         flt = filters.BY_PARAMETER[name]
@@ -326,13 +330,13 @@ def _facets(c, query, found, located, owner, entries, entry_owner) -> dict[str, 
             positions = ranges(column.owner_ptr, located)
             lengths = column.owner_ptr[located + 1] - column.owner_ptr[located]
             counts = _distinct_counts(
-                found, np.repeat(owner, lengths), column.codes[positions], values
+                np.repeat(row, lengths), column.codes[positions], len(found), values
             )
         elif flt.grain == filters.LOCATION:
-            counts = _distinct_counts(found, owner, column[located], values)
+            counts = _distinct_counts(row, column[located], len(found), values)
         else:
-            ok = _plan_conditions(c, query, entries)
-            counts = _distinct_counts(found, owner[entry_owner[ok]], column[entries[ok]], values)
+            entries, rows = plans
+            counts = _distinct_counts(rows, column[entries], len(found), values)
         vocab = c.vocab[field]
         facets[name] = {vocab[v]: int(counts[v]) for v in np.flatnonzero(counts) if vocab[v]}
     return facets

@@ -1,4 +1,5 @@
-"""Embedded engine: one SQLite file per generation (FTS5 for words, R*Tree for geography)."""
+"""Embedded engine: one SQLite file per generation (FTS5 for words; numpy search columns for
+places, filters, facets and order, stored in the same file: app/engines/embedded_columns.py)."""
 
 import contextlib
 import json
@@ -26,7 +27,7 @@ from app.engines.base import (
     plan_names_of,
 )
 from app.search.geo import unit_vector
-from app.search.query import SearchQuery, plan_keys
+from app.search.query import SearchQuery
 from app.search.suggest import KEY_END, DirectoryNames, provider_keys, typed_key, whole_word_end
 from app.vocab.text import has_digit, max_edits
 
@@ -41,12 +42,12 @@ CREATE TABLE providers(
   id INTEGER PRIMARY KEY, npi TEXT NOT NULL, entity_type TEXT NOT NULL, gender TEXT,
   pcp INTEGER NOT NULL, age_min INTEGER NOT NULL, age_max INTEGER NOT NULL,
   sort_name TEXT NOT NULL, medical_group TEXT) STRICT;
--- Whole documents apart, so the rows searched stay small and many fit in a page.
+-- Whole documents apart: a search reads only the rows of its page.
 CREATE TABLE provider_docs(id INTEGER PRIMARY KEY, doc TEXT NOT NULL) STRICT;
 CREATE TABLE provider_terms(
   provider_id INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,
   PRIMARY KEY (provider_id, field, value)) STRICT, WITHOUT ROWID;
--- A location row repeats its provider's filter columns so that a search reads one row per place.
+-- A location row repeats its provider's columns (the directory's names count groups by location).
 CREATE TABLE locations(
   id INTEGER PRIMARY KEY, provider_id INTEGER NOT NULL, ord INTEGER NOT NULL,
   lat REAL NOT NULL, lon REAL NOT NULL, x REAL NOT NULL, y REAL NOT NULL, z REAL NOT NULL,
@@ -66,7 +67,6 @@ CREATE TABLE suggest_keys(
   key TEXT NOT NULL, provider_id INTEGER NOT NULL, popularity INTEGER NOT NULL,
   sort_name TEXT NOT NULL, npi TEXT NOT NULL,
   PRIMARY KEY (key, provider_id)) STRICT, WITHOUT ROWID;
-CREATE VIRTUAL TABLE location_geo USING rtree(id, min_lat, max_lat, min_lon, max_lon);
 CREATE VIRTUAL TABLE provider_text USING fts5(
   name, words, tokenize = 'unicode61 remove_diacritics 2', detail = 'column');
 CREATE VIRTUAL TABLE provider_vocab USING fts5vocab(provider_text, 'row');
@@ -151,17 +151,11 @@ def _insert_document(db: sqlite3.Connection, doc: dict) -> None:
                 *filters,
             ),
         ).lastrowid
-        db.execute(
-            "INSERT INTO location_geo VALUES (?,?,?,?,?)",
-            (lid, loc["lat"], loc["lat"], loc["lon"], loc["lon"]),
-        )
         terms = [
             (lid, term, value)
             for source, term in sql.LOCATION_TERMS.items()
             for value in loc[source]
         ]
-        keys = dict.fromkeys(k for plan in loc["plans"] for k in plan_keys(plan))
-        terms.extend((lid, sql.PLAN_KEY_TERM, k) for k in keys)
         db.executemany("INSERT INTO location_terms VALUES (?,?,?)", terms)
         db.executemany(
             "INSERT INTO location_plans VALUES (?,?,?,?,?)",
@@ -184,7 +178,6 @@ def _delete_provider(db: sqlite3.Connection, npi: str) -> bool:
     for lid in lids:
         db.execute("DELETE FROM location_terms WHERE location_id = ?", (lid,))
         db.execute("DELETE FROM location_plans WHERE location_id = ?", (lid,))
-        db.execute("DELETE FROM location_geo WHERE id = ?", (lid,))
     db.execute("DELETE FROM locations WHERE provider_id = ?", (pid,))
     db.execute("DELETE FROM provider_terms WHERE provider_id = ?", (pid,))
     db.execute("DELETE FROM provider_text WHERE rowid = ?", (pid,))
@@ -233,7 +226,6 @@ class EmbeddedWriter(GenerationWriter):
             db.execute("COMMIT")
             db.executescript(INDEXES)
             db.execute("INSERT INTO provider_text(provider_text) VALUES ('optimize')")
-            # Without statistics the planner may walk a B-tree instead of the R*Tree.
             db.execute("ANALYZE")
             db.execute("BEGIN")
             _store_columns(db)

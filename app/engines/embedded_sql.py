@@ -20,7 +20,6 @@ PROVIDER_TERMS = {
 }
 LOCATION_TERMS = {"accessibility": "access", "open_times": "open"}
 PRIMARY_SPECIALTY_TERM = "primary_specialty"
-PLAN_KEY_TERM = "plan_key"
 TEXT_MATCHES_SQL = (
     "INSERT INTO temp.t SELECT rowid, 0.0 FROM provider_text WHERE provider_text MATCH :words"
 )

@@ -79,7 +79,8 @@ class Columns:
     primary_specialty: np.ndarray  # specialty code, -1 without
     name_rank: np.ndarray  # position in (sort_name, npi) order
     npi_rank: np.ndarray  # position in npi order
-    provider_locations: Terms  # each provider's location indexes, by ord
+    provider_location_ptr: np.ndarray  # int64 [providers + 1], into provider_locations
+    provider_locations: np.ndarray  # int32: each provider's location indexes, by ord
     specialty: Terms
     language: Terms
     hospital: Terms
@@ -263,12 +264,8 @@ def build(db: sqlite3.Connection) -> Columns:
         primary_specialty=primary,
         name_rank=rank("sort_name, npi"),
         npi_rank=rank("npi"),
-        provider_locations=Terms(
-            owner_ptr=_pointers(location_provider, providers),
-            codes=by_provider.astype(np.int32),
-            value_ptr=np.zeros(1, dtype=np.int64),
-            owners=np.zeros(0, dtype=np.int32),
-        ),
+        provider_location_ptr=_pointers(location_provider, providers),
+        provider_locations=by_provider.astype(np.int32),
         specialty=provider_terms["specialty"],
         language=provider_terms["language"],
         hospital=provider_terms["hospital"],

@@ -77,14 +77,15 @@ def search(
     located, owner = located[keep], owner[keep]
     if near is not None:
         near = near[keep]
-    entries = entry_owner = None
+    entries = entry_owner = entry_ok = None
     if query.has_plan_filter or _wants_plans(query) or _ranks_accepting(query):
         entries, entry_owner = _plan_entries(c, located)
-        ok = _plan_conditions(c, query, entries)
+        entry_ok = _plan_conditions(c, query, entries)
         if query.has_plan_filter:
-            has = np.bincount(entry_owner[ok], minlength=len(located)) > 0
+            has = np.bincount(entry_owner[entry_ok], minlength=len(located)) > 0
             keep_entry = has[entry_owner]
-            entries, entry_owner, ok = entries[keep_entry], entry_owner[keep_entry], ok[keep_entry]
+            entries, entry_owner = entries[keep_entry], entry_owner[keep_entry]
+            entry_ok = entry_ok[keep_entry]
             remap = np.cumsum(has) - 1
             entry_owner = remap[entry_owner]
             located, owner = located[has], owner[has]
@@ -116,8 +117,7 @@ def search(
     if query.facets:
         plans = None
         if entries is not None:
-            ok = _plan_conditions(c, query, entries)
-            plans = (entries[ok], row[entry_owner[ok]])
+            plans = (entries[entry_ok], row[entry_owner[entry_ok]])
         facets = _facets(c, query, found, located, row, plans)
     return Found(
         total=len(found),
@@ -134,7 +134,7 @@ def _candidates(c: Columns, query: SearchQuery, text_providers) -> np.ndarray:
     whichever are fewer; every location without either."""
     by_text = None
     if text_providers is not None:
-        by_text = c.provider_locations.codes[ranges(c.provider_locations.owner_ptr, text_providers)]
+        by_text = c.provider_locations[ranges(c.provider_location_ptr, text_providers)]
     if query.geo is None:
         return by_text if by_text is not None else np.arange(c.locations, dtype=np.int64)
     starts, lengths = _box(c, query)

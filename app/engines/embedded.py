@@ -1,16 +1,20 @@
-"""Embedded engine: one SQLite file per generation (FTS5 for words, R*Tree for geography)."""
+"""Embedded engine: one SQLite file per generation (FTS5 for words; numpy search columns for
+places, filters, facets and order, stored in the same file: app/engines/embedded_columns.py)."""
 
 import contextlib
 import json
 import os
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from app.engines import embedded_columns, embedded_match
 from app.engines import embedded_sql as sql
 from app.engines.base import (
     Engine,
@@ -22,14 +26,13 @@ from app.engines.base import (
     new_generation_name,
     plan_names_of,
 )
-from app.search import filters
 from app.search.geo import unit_vector
-from app.search.query import SearchQuery, plan_keys
+from app.search.query import SearchQuery
 from app.search.suggest import KEY_END, DirectoryNames, provider_keys, typed_key, whole_word_end
 from app.vocab.text import has_digit, max_edits
 
 LIVE_NAME = "directory.sqlite3"
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 INTERNAL_FIELDS = ("search_text", "name_text", "primary_specialty")
 
 # STRICT tables refuse a value of the wrong type, as a strict Elasticsearch mapping does.
@@ -39,12 +42,12 @@ CREATE TABLE providers(
   id INTEGER PRIMARY KEY, npi TEXT NOT NULL, entity_type TEXT NOT NULL, gender TEXT,
   pcp INTEGER NOT NULL, age_min INTEGER NOT NULL, age_max INTEGER NOT NULL,
   sort_name TEXT NOT NULL, medical_group TEXT) STRICT;
--- Whole documents apart, so the rows searched stay small and many fit in a page.
+-- Whole documents apart: a search reads only the rows of its page.
 CREATE TABLE provider_docs(id INTEGER PRIMARY KEY, doc TEXT NOT NULL) STRICT;
 CREATE TABLE provider_terms(
   provider_id INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,
   PRIMARY KEY (provider_id, field, value)) STRICT, WITHOUT ROWID;
--- A location row repeats its provider's filter columns so that a search reads one row per place.
+-- A location row repeats its provider's columns (the directory's names count groups by location).
 CREATE TABLE locations(
   id INTEGER PRIMARY KEY, provider_id INTEGER NOT NULL, ord INTEGER NOT NULL,
   lat REAL NOT NULL, lon REAL NOT NULL, x REAL NOT NULL, y REAL NOT NULL, z REAL NOT NULL,
@@ -64,7 +67,6 @@ CREATE TABLE suggest_keys(
   key TEXT NOT NULL, provider_id INTEGER NOT NULL, popularity INTEGER NOT NULL,
   sort_name TEXT NOT NULL, npi TEXT NOT NULL,
   PRIMARY KEY (key, provider_id)) STRICT, WITHOUT ROWID;
-CREATE VIRTUAL TABLE location_geo USING rtree(id, min_lat, max_lat, min_lon, max_lon);
 CREATE VIRTUAL TABLE provider_text USING fts5(
   name, words, tokenize = 'unicode61 remove_diacritics 2', detail = 'column');
 CREATE VIRTUAL TABLE provider_vocab USING fts5vocab(provider_text, 'row');
@@ -149,22 +151,22 @@ def _insert_document(db: sqlite3.Connection, doc: dict) -> None:
                 *filters,
             ),
         ).lastrowid
-        db.execute(
-            "INSERT INTO location_geo VALUES (?,?,?,?,?)",
-            (lid, loc["lat"], loc["lat"], loc["lon"], loc["lon"]),
-        )
         terms = [
             (lid, term, value)
             for source, term in sql.LOCATION_TERMS.items()
             for value in loc[source]
         ]
-        keys = dict.fromkeys(k for plan in loc["plans"] for k in plan_keys(plan))
-        terms.extend((lid, sql.PLAN_KEY_TERM, k) for k in keys)
         db.executemany("INSERT INTO location_terms VALUES (?,?,?)", terms)
         db.executemany(
             "INSERT INTO location_plans VALUES (?,?,?,?,?)",
             [(lid, p["plan"], pid, p["line_of_business"], p["accepting"]) for p in loc["plans"]],
         )
+
+
+def _store_columns(db: sqlite3.Connection) -> None:
+    """Write the search columns of the file's current tables, with a new revision to key them."""
+    embedded_columns.store(db, embedded_columns.build(db))
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('columns', ?)", (uuid.uuid4().hex,))
 
 
 def _delete_provider(db: sqlite3.Connection, npi: str) -> bool:
@@ -176,7 +178,6 @@ def _delete_provider(db: sqlite3.Connection, npi: str) -> bool:
     for lid in lids:
         db.execute("DELETE FROM location_terms WHERE location_id = ?", (lid,))
         db.execute("DELETE FROM location_plans WHERE location_id = ?", (lid,))
-        db.execute("DELETE FROM location_geo WHERE id = ?", (lid,))
     db.execute("DELETE FROM locations WHERE provider_id = ?", (pid,))
     db.execute("DELETE FROM provider_terms WHERE provider_id = ?", (pid,))
     db.execute("DELETE FROM provider_text WHERE rowid = ?", (pid,))
@@ -225,8 +226,10 @@ class EmbeddedWriter(GenerationWriter):
             db.execute("COMMIT")
             db.executescript(INDEXES)
             db.execute("INSERT INTO provider_text(provider_text) VALUES ('optimize')")
-            # Without statistics the planner may walk a B-tree instead of the R*Tree.
             db.execute("ANALYZE")
+            db.execute("BEGIN")
+            _store_columns(db)
+            db.execute("COMMIT")
             db.close()
             with open(self.path, "rb") as fh:
                 os.fsync(fh.fileno())
@@ -241,10 +244,16 @@ class EmbeddedWriter(GenerationWriter):
         self.path.unlink(missing_ok=True)
 
 
+# The live file's search columns, shared by every thread of the process: (key, columns) by path.
+_COLUMNS: dict[str, tuple[tuple, embedded_columns.Columns]] = {}
+_COLUMNS_LOCK = threading.Lock()
+
+
 class _Snapshot:
     """One open, read-only view of the live file, with the words it knows for fuzzy matching."""
 
     def __init__(self, path: Path, inode: int):
+        self.path = str(path)
         self.inode = inode
         self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         self.db.execute("PRAGMA temp_store = MEMORY")
@@ -266,6 +275,22 @@ class _Snapshot:
         self._levels: list[int] | None = None
         row = self.db.execute("SELECT value FROM meta WHERE key = 'plan_names'").fetchone()
         self.plan_names = json.loads(row[0]) if row else {}
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'columns'").fetchone()
+        self.columns_revision = row[0] if row else None
+
+    @property
+    def columns(self) -> embedded_columns.Columns:
+        """The search columns, read once per process for each revision of the file."""
+        key = (self.path, self.inode, self.columns_revision)
+        with _COLUMNS_LOCK:
+            cached = _COLUMNS.get(self.path)
+            if cached is None or cached[0] != key:
+                if self.columns_revision is None:  # a file written before columns were kept
+                    loaded = embedded_columns.build(self.db)
+                else:
+                    loaded = embedded_columns.load(self.db)
+                cached = _COLUMNS[self.path] = (key, loaded)
+        return cached[1]
 
     @property
     def vocabulary(self) -> list[str]:
@@ -354,6 +379,7 @@ class EmbeddedEngine(Engine):
                 "UPDATE meta SET value = ? WHERE key = 'plan_names'",
                 (json.dumps(names, sort_keys=True),),
             )
+            _store_columns(db)
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
@@ -539,37 +565,62 @@ class EmbeddedEngine(Engine):
     def search(self, query: SearchQuery) -> SearchResult:
         snap = self._snapshot()
         db = snap.db
-        matches = self._word_matches(snap, query.text) if query.text else None
-        if query.text and matches is None:
-            return SearchResult(total=0, hits=[], facets={f: {} for f in query.facets})
-        try:
-            self._drop_temp(db)
-            text_rows = None
-            if matches is not None:
-                # Materialised first: as a subquery in a join, FTS5 would run the MATCH per row.
-                db.execute("CREATE TEMP TABLE t(pid INTEGER PRIMARY KEY, score REAL NOT NULL)")
-                db.execute(*sql.text_matches(matches))
-                for word, found in zip(query.text, matches, strict=True):
-                    # One typo is worth a tier only for words that may carry two.
-                    close = [t for t, edits in found.items() if edits == 1]
-                    db.execute(*sql.word_score(word, close if max_edits(word) == 2 else []))
-                (text_rows,) = db.execute("SELECT COUNT(*) FROM temp.t").fetchone()
-            db.execute(*sql.matched(query, text_rows))
-            db.execute(*sql.hits(query, text_rows is not None))
-            (total,) = db.execute("SELECT COUNT(*) FROM temp.h").fetchone()
-            page = db.execute(*sql.page(query)).fetchall()
-            more = len(page) > query.limit
-            page = page[: query.limit]
-            hits = self._load_hits(db, query, page)
-            facets = self._facets(db, query) if query.facets else {}
-        finally:
-            self._drop_temp(db)
-        return SearchResult(total=total, hits=hits, facets=facets, more=more)
+        columns = snap.columns
+        text = None
+        if query.text:
+            matches = self._word_matches(snap, query.text)
+            if matches is None:
+                return SearchResult(total=0, hits=[], facets={f: {} for f in query.facets})
+            text = self._text_scores(db, columns, query.text, matches)
+        npi_provider = None
+        if query.npi:
+            row = db.execute(*sql.provider_of_npi(query.npi)).fetchone()
+            npi_provider = self._dense(columns, row[0]) if row else -1
+        found = embedded_match.search(
+            columns, query, text, npi_provider, self._resume(db, columns, query)
+        )
+        more = len(found.providers) > query.limit
+        hits = self._load_hits(db, columns, query, found)
+        return SearchResult(total=found.total, hits=hits, facets=found.facets, more=more)
 
     @staticmethod
-    def _drop_temp(db: sqlite3.Connection) -> None:
-        for name in ("t", "m", "h", "mp"):
-            db.execute(f"DROP TABLE IF EXISTS temp.{name}")
+    def _dense(columns: embedded_columns.Columns, provider_id: int) -> int:
+        return int(np.searchsorted(columns.provider_id, provider_id))
+
+    @staticmethod
+    def _text_scores(db, columns, words, matches) -> tuple[np.ndarray, np.ndarray]:
+        """The providers the words found (indexes) with the words' part of the score."""
+        try:
+            db.execute("DROP TABLE IF EXISTS temp.t")
+            # Materialised first: as a subquery in a join, FTS5 would run the MATCH per row.
+            db.execute("CREATE TEMP TABLE t(pid INTEGER PRIMARY KEY, score REAL NOT NULL)")
+            db.execute(*sql.text_matches(matches))
+            for word, found in zip(words, matches, strict=True):
+                # One typo is worth a tier only for words that may carry two.
+                close = [t for t, edits in found.items() if edits == 1]
+                db.execute(*sql.word_score(word, close if max_edits(word) == 2 else []))
+            rows = db.execute("SELECT pid, score FROM temp.t").fetchall()
+        finally:
+            db.execute("DROP TABLE IF EXISTS temp.t")
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        scores = np.array([r[1] for r in rows], dtype=np.float64)
+        return np.searchsorted(columns.provider_id, ids), scores
+
+    def _resume(self, db, columns, query: SearchQuery) -> embedded_match.Resume | None:
+        """Where the cursor's page resumes, in the columns' terms."""
+        if query.after is None:
+            return None
+        *number, npi = query.after
+        if query.sort == "distance":
+            statement, ranks = sql.first_after_npi(npi), columns.npi_rank
+        else:
+            statement, ranks = sql.first_after_name(str(number.pop()), npi), columns.name_rank
+        row = db.execute(*statement).fetchone()
+        rank = int(ranks[self._dense(columns, row[0])]) if row else columns.providers
+        value = number[0] if number else None
+        if value is not None and not isinstance(value, int | float):
+            rank, value = columns.providers, 0.0  # not a cursor this search wrote: nothing after
+        return embedded_match.Resume(value=value, rank=rank)
 
     @staticmethod
     def _word_matches(snap: _Snapshot, words: tuple[str, ...]) -> list[dict[str, int]] | None:
@@ -593,38 +644,21 @@ class EmbeddedEngine(Engine):
         return found
 
     @staticmethod
-    def _load_hits(db: sqlite3.Connection, query: SearchQuery, page: list[tuple]) -> list[Hit]:
-        if not page:
+    def _load_hits(db, columns, query: SearchQuery, found: embedded_match.Found) -> list[Hit]:
+        chosen = found.providers[: query.limit]
+        if not len(chosen):
             return []
-        ids = [row[0] for row in page]
-        marks = ",".join("?" * len(ids))
-        docs = dict(db.execute(f"SELECT id, doc FROM provider_docs WHERE id IN ({marks})", ids))
-        matched: dict[int, list[int]] = {}
-        if query.has_location_filter:
-            for pid, ord_ in db.execute(
-                f"SELECT pid, ord FROM temp.m WHERE pid IN ({marks}) ORDER BY ord", ids
-            ):
-                matched.setdefault(pid, []).append(ord_)
+        ids = columns.provider_id[chosen].tolist()
+        rows = {pid: row for pid, *row in db.execute(*sql.page_rows(ids))}
         hits = []
-        for pid, *sort in page:
-            located = matched.get(pid) if query.has_location_filter else None
-            hits.append(Hit(doc=json.loads(docs[pid]), matched_locations=located, sort=sort))
+        for i, pid in enumerate(ids):
+            npi, sort_name, doc = rows[pid]
+            if query.sort == "distance":
+                sort = [float(found.near[i]), npi]
+            elif query.sort == "relevance":
+                sort = [float(found.score[i]), sort_name, npi]
+            else:
+                sort = [sort_name, npi]
+            located = found.matched[i] if found.matched is not None else None
+            hits.append(Hit(doc=json.loads(doc), matched_locations=located, sort=sort))
         return hits
-
-    @staticmethod
-    def _facets(db: sqlite3.Connection, query: SearchQuery) -> dict[str, dict[str, int]]:
-        """Counts of providers per value over the whole result (`h`, and `m` within it)."""
-        wanted = [filters.BY_PARAMETER[name] for name in query.facets]
-        facets: dict[str, dict[str, int]] = {f.parameter: {} for f in wanted}
-        if any(f.grain == filters.PLAN for f in wanted):
-            db.execute(*sql.matched_plans(query))
-        by_term = {sql.PROVIDER_TERMS[f.field]: f for f in wanted if f.field in sql.PROVIDER_TERMS}
-        if by_term:
-            for term, value, count in db.execute(*sql.term_facets(list(by_term))):
-                if value:
-                    facets[by_term[term].parameter][value] = count
-        for flt in wanted:
-            if flt.field not in sql.PROVIDER_TERMS:
-                counts = db.execute(*sql.facet(flt))
-                facets[flt.parameter] = {value: count for value, count in counts if value}
-        return facets

@@ -33,30 +33,79 @@ class SearchArgs(Schema):
     class Meta:
         unknown = RAISE
 
-    q = fields.String(validate=validate.Length(max=MAX_QUERY_LENGTH))
-    network = Multi(fields.String(validate=validate.Length(1, 200)))  # another name for group
-    near = fields.String(validate=validate.Length(max=60))
+    q = fields.String(
+        validate=validate.Length(max=MAX_QUERY_LENGTH),
+        metadata={
+            "description": "What the person typed, in English or Spanish, read for what it says "
+            "(see `interpretation`): specialties and everyday words for them, symptoms and "
+            "conditions, languages, gender, kinds of provider, primary care, accepting new "
+            "patients, video visits, lines of business, plan names of the directory, a ZIP code "
+            "or a California city as `near`. Phone numbers and plan provider IDs find the "
+            "providers that have them. What is left is searched as text (names, groups, "
+            "offices); a 10-digit NPI finds that provider. Explicit parameters win over what is "
+            "read.",
+            "example": "heart doctor",
+        },
+    )
+    network = Multi(
+        fields.String(validate=validate.Length(1, 200)), metadata={"description": "Same as group."}
+    )
+    near = fields.String(
+        validate=validate.Length(1, 60),
+        metadata={
+            "description": "Centre of a geographic search: a 5-digit ZIP code (its centroid) or "
+            "'lat,lon'. An unknown ZIP code is a 400.",
+            "example": "90012",
+        },
+    )
     radius = fields.Float(
         validate=validate.Range(0, MAX_RADIUS_MILES, min_inclusive=False),
         allow_nan=False,
+        metadata={"description": "Search radius in miles around `near` (default 10)."},
     )
-    sort = fields.String(validate=one_of(SORTS))
-    limit = fields.Integer(load_default=10, strict=False)
-    cursor = fields.String(validate=validate.Length(max=500))
-    facets = fields.Boolean(load_default=True)
-    understand = fields.Boolean(load_default=True)
-    lang = fields.String(validate=one_of(("en", "es")))
+    sort = fields.String(
+        validate=one_of(SORTS),
+        metadata={
+            "description": "Order: distance (needs near), relevance (needs q) or name. Default: "
+            "relevance with q (blended with distance near a place), else distance with near, "
+            "else name."
+        },
+    )
+    limit = fields.Integer(
+        load_default=10,
+        strict=False,
+        metadata={"description": "Results per page."},
+    )
+    cursor = fields.String(
+        validate=validate.Length(max=500),
+        metadata={"description": "`next_cursor` of the previous page."},
+    )
+    facets = fields.Boolean(
+        load_default=True, metadata={"description": "Whether to compute facet counts."}
+    )
+    understand = fields.Boolean(
+        load_default=True,
+        metadata={"description": "false: take `q` literally, every word matched as text."},
+    )
+    lang = fields.String(
+        validate=one_of(("en", "es")),
+        metadata={
+            "description": "Language of the labels in `interpretation` (default: the "
+            "Accept-Language header's best match, else en)."
+        },
+    )
 
     def __init__(self, max_page_size: int = 50, plans: dict[str, str] | None = None, **kwargs):
         super().__init__(**kwargs)
         self.max_page_size = max_page_size
+        # The page size the app allows (PD_MAX_PAGE_SIZE), checked and documented alike.
+        self.fields["limit"].validators.append(
+            validate.Range(1, max_page_size, error=f"must be between 1 and {max_page_size}")
+        )
         self.plans = plans or {}  # the live directory's plan names, to read `q` with
 
     @validates_schema
     def check_combinations(self, data, **kwargs):
-        limit = data.get("limit", 10)
-        if not 1 <= limit <= self.max_page_size:
-            raise ValidationError(f"must be between 1 and {self.max_page_size}", "limit")
         if "radius" in data and "near" not in data:
             raise ValidationError("radius needs near (a ZIP code or lat,lon)", "radius")
         if data.get("sort") == "distance" and "near" not in data:
@@ -145,13 +194,62 @@ def _with_reading(data: dict, reading: Reading) -> dict:
     return merged
 
 
+# What each filter means to an API client, for the OpenAPI document.
+FILTER_DESCRIPTIONS = {
+    "type": "Kind of provider; any value matches.",
+    "specialty": "NUCC taxonomy code; any value matches.",
+    "pcp": "Only primary care providers (true) or only others (false).",
+    "language": "Language the provider speaks: a BCP-47 tag (es, yue, cmn, ase), an ISO 639 "
+    "code or an English or Spanish name; an unknown one is a 400. A macrolanguage finds its "
+    "languages: zh finds Chinese, Mandarin and Cantonese speakers. Any value matches.",
+    "gender": "Provider gender; any value matches.",
+    "age": "Only providers who see patients of this age (years).",
+    "group": "Medical group / IPA name; any value matches.",
+    "hospital": "Hospital where the provider has admitting privileges; any value matches.",
+    "telehealth": "Only locations offering telehealth (true) or not (false).",
+    "city": "City of the location; any value matches.",
+    "zip": "5-digit ZIP code of the location; any value matches.",
+    "accessibility": "Accessibility features the location must all have.",
+    "open": "Times the location is open, read from its hours: a day (`mon` ... `sun`), "
+    "`evening` (open after 18:00 on some day) or `early` (open before 8:00 on some day); any "
+    "value matches. A location whose hours are blank or unreadable matches none.",
+    "plan": "Health-plan network code; with line_of_business and accepting_new_patients it "
+    "must hold for one and the same plan at one location. Any value matches.",
+    "line_of_business": "Line of business of the plan; any value matches.",
+    "accepting_new_patients": "Accepting status under the plan at the location (true = "
+    "accepting; Plan-Net codes newpt, nopt, existptonly, existptfam read too); any value matches.",
+}
+
+
+def _described(field: fields.Field, description: str) -> fields.Field:
+    field.metadata = {**field.metadata, "description": description}
+    return field
+
+
 # GET /v1/providers' arguments: the filters (each declared once in app/search/filters.py) and the
 # rest.
 ProviderSearchArgs = type(
     "ProviderSearchArgs",
     (SearchArgs,),
-    {f.parameter: f.argument() for f in filters.FILTERS},
+    {
+        f.parameter: _described(f.argument(), FILTER_DESCRIPTIONS[f.parameter])
+        for f in filters.FILTERS
+    },
 )
+
+
+class UnverifiedArgs(Schema):
+    """GET /v1/reports/unverified's arguments."""
+
+    class Meta:
+        unknown = RAISE
+
+    days = fields.Integer(
+        load_default=90,
+        strict=True,
+        validate=validate.Range(1, 3650),
+        metadata={"description": "Records not verified within this many days."},
+    )
 
 
 def load_search_args(

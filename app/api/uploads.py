@@ -9,6 +9,7 @@ from flask import request, send_file
 from app.errors import APIError
 
 MAX_NAME = 120
+JOB_ID = r"^[0-9a-f]{32}$"
 
 
 def take_upload(suffixes: tuple[str, ...], what: str):
@@ -49,7 +50,7 @@ def safe_name(name: str, default: str) -> str:
 
 
 def job_or_404(store, job_id: str, what: str):
-    job = store.get(job_id) if re.fullmatch(r"[0-9a-f]{32}", job_id) else None
+    job = store.get(job_id) if re.fullmatch(JOB_ID, job_id) else None
     if job is None:
         raise APIError(404, "not_found", f"no {what} job {job_id}")
     return job

@@ -33,6 +33,11 @@ class Language(fields.String):
 class Accepting(fields.String):
     ALIASES = {**ACCEPTING_ALIASES, "true": "accepting", "false": "not_accepting"}
 
+    @classmethod
+    def accepted(cls) -> tuple[str, ...]:
+        """Every value read as a status: the codes and their other spellings."""
+        return (*ACCEPTING, *cls.ALIASES)
+
     def _deserialize(self, value, attr, data, **kwargs):
         raw = super()._deserialize(value, attr, data, **kwargs).lower()
         code = self.ALIASES.get(raw, raw)

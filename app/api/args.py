@@ -246,7 +246,7 @@ class UnverifiedArgs(Schema):
 
     days = fields.Integer(
         load_default=90,
-        strict=True,
+        strict=False,
         validate=validate.Range(1, 3650),
         metadata={"description": "Records not verified within this many days."},
     )

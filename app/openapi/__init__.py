@@ -10,5 +10,7 @@ def served_document(app: Flask) -> dict:
     if EXTENSION not in app.extensions:
         from app.openapi.document import build
 
-        app.extensions[EXTENSION] = build(int(app.config["PD_MAX_PAGE_SIZE"]))
+        app.extensions[EXTENSION] = build(
+            int(app.config["PD_MAX_PAGE_SIZE"]), geocoding=bool(app.config.get("PD_GEOCODER"))
+        )
     return app.extensions[EXTENSION]

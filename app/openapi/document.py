@@ -7,11 +7,13 @@ from marshmallow import Schema, fields, validate
 
 from app.api.args import ProviderSearchArgs, UnverifiedArgs
 from app.api.imports import UPLOAD_SUFFIXES, ImportForm
-from app.api.match import AdequacySchema
+from app.api.match import AdequacySchema, AdequacyZips
 from app.api.suggest import SuggestArgs
-from app.api.uploads import JOB_ID
+from app.api.uploads import JOB_ID, UPLOAD_TYPES
+from app.match import member
 from app.match.member import MatchRequestSchema
 from app.openapi import responses
+from app.search import arguments
 from app.search.arguments import Accepting, Multi
 
 TITLE = "Provider Directory API"
@@ -22,18 +24,21 @@ DESCRIPTION = (
     "plans, plan provider IDs and accepting status; PCP matching, auto-assignment, network "
     "adequacy and roster imports for staff. The same directory is also served as FHIR R4 "
     "Plan-Net under /fhir, described by its own CapabilityStatement at GET /fhir/metadata (not in "
-    "this document). Every error is the JSON envelope `Error`."
+    "this document). Every error is the JSON envelope `Error`.\n\n"
+    "Some values are valid only if they name something that exists, which a pattern cannot say: "
+    "they carry a `format` of their own, defined here. `npi`: 10 digits, the last the Luhn check "
+    "digit of 80840 and the first nine. `zip-code`: 5 digits, a ZIP code in the USPS list. "
+    "`place`: such a ZIP code (a ZIP+4 is read as its ZIP code) or `lat,lon` (decimal degrees, "
+    "latitude -90 to 90, longitude -180 to 180, spaces allowed around the comma), at most 60 "
+    "characters. `language`: a language tag or name (ISO 639, BCP-47, English or Spanish). "
+    "Anything else is a 400 naming its field."
 )
+VALUE_FORMATS = ("npi", "zip-code", "place", "language")
 SECURITY_SCHEME = "apiKey"
+PLANNET_FIRST = tuple(
+    sorted(UPLOAD_SUFFIXES, key=lambda suffix: suffix not in (".json", ".ndjson"))
+)
 STAFF = [{SECURITY_SCHEME: []}]
-CSV_TYPES = ("text/csv",)
-# What an upload's part may say it is, for each file suffix the API reads.
-UPLOAD_TYPES = {
-    ".csv": "text/csv",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".json": "application/json",
-    ".ndjson": "application/x-ndjson",
-}
 
 
 class Upload(fields.Raw):
@@ -41,7 +46,10 @@ class Upload(fields.Raw):
 
 
 def _upload(description: str, suffixes=(".csv",), many: bool = False) -> fields.Field:
-    text = f"{description} A {', '.join(suffixes)} file (by its name or its part's Content-Type)."
+    text = (
+        f"{description} A {', '.join(suffixes)} file, known by its name's suffix or its part's "
+        "Content-Type (`encoding`)."
+    )
     one = Upload(metadata={"type": "string", "format": "binary"})
     if many:
         return fields.List(one, required=True, metadata={"description": text, "minItems": 1})
@@ -55,8 +63,9 @@ ImportUpload = Schema.from_dict(
         **ImportForm().declared_fields,
         "file": _upload(
             "The roster: one .csv or .xlsx in the project's layout or a declared one; or FHIR "
-            "Plan-Net: one or more .json Bundles and .ndjson files (repeat the field), read "
-            "together so references resolve across them.",
+            "Plan-Net: one or more .json Bundles and .ndjson files (repeat the field, e.g. one "
+            "NDJSON file per resource type), read together so references resolve across them. "
+            "Several files are Plan-Net files only: a CSV or Excel roster with others is a 400.",
             UPLOAD_SUFFIXES,
             many=True,
         ),
@@ -76,7 +85,11 @@ AssignmentUpload = Schema.from_dict(
 AdequacyUpload = Schema.from_dict(
     {
         **{k: v for k, v in AdequacySchema().declared_fields.items() if k != "zips"},
-        "file": _upload("Members: home (ZIP code or lat,lon) and optionally member_id."),
+        "file": _upload(
+            "Members: a home column (ZIP code or lat,lon, one member a row) and optionally "
+            "member_id. A file without a home column, a home that is no known ZIP code or "
+            "lat,lon, or no members is a 400 naming `file`."
+        ),
     },
     name="AdequacyUpload",
 )
@@ -92,6 +105,26 @@ def _multi_parameter(self, field, **kwargs) -> dict:
 
 def _accepting_values(self, field, **kwargs) -> dict:
     return {"enum": list(Accepting.accepted())} if isinstance(field, Accepting) else {}
+
+
+def _value_formats(self, field, ret, **kwargs) -> dict:
+    """A value that must name something that exists says so by its format alone (see
+    DESCRIPTION): the format's definition is its shape as well."""
+    found = field.metadata.get("format")
+    if isinstance(field, member.NPI):
+        found = "npi"
+    elif isinstance(field, arguments.Language | member.Language):
+        found = "language"
+    if found not in VALUE_FORMATS:
+        return {}
+    for shape in ("pattern", "minLength", "maxLength"):
+        ret.pop(shape, None)
+    return {"format": found}
+
+
+def _parameter_example(self, field, **kwargs) -> dict:
+    """A parameter's example stands beside its schema, where clients show it."""
+    return {"example": field.metadata["example"]} if "example" in field.metadata else {}
 
 
 def _exclusive_range(self, field, ret, **kwargs) -> dict:
@@ -117,6 +150,23 @@ def _answer(description: str, schema="Error") -> dict:
 
 def _csv(description: str) -> dict:
     return {"description": description, "content": {"text/csv": {"schema": {"type": "string"}}}}
+
+
+def _form(schema, suffixes=(".csv",)) -> dict:
+    """A multipart form whose `file` parts may say their type instead of their name's suffix."""
+    types = ", ".join(UPLOAD_TYPES[suffix] for suffix in suffixes)
+    return {"multipart/form-data": {"schema": schema, "encoding": {"file": {"contentType": types}}}}
+
+
+def _job_links(operation_id: str, **more: str) -> dict:
+    """OpenAPI links from a job's answer to the operations that read it."""
+    follow = {"job": operation_id, **more}
+    return {
+        "links": {
+            name: {"operationId": target, "parameters": {"job_id": "$response.body#/id"}}
+            for name, target in follow.items()
+        }
+    }
 
 
 COMMON = {
@@ -158,7 +208,11 @@ def _operations(max_page_size: int) -> dict[str, dict]:
                         "One page of results, facet counts and the cursor of the next page.",
                         "SearchResponse",
                     ),
-                    "400": _answer("A parameter is invalid; `fields` names it."),
+                    "400": _answer(
+                        "A parameter is invalid, unknown or given twice, a ZIP code or language "
+                        "that names nothing, or a cursor the server did not issue for this order; "
+                        "`fields` names it."
+                    ),
                     **ENGINE_DOWN,
                 },
             }
@@ -187,9 +241,15 @@ def _operations(max_page_size: int) -> dict[str, dict]:
                 "operationId": "suggest",
                 "summary": "Complete what is being typed in the search box",
                 "description": (
-                    "Suggestions for the letters typed so far: specialties, conditions, languages "
-                    "(from the search box's vocabulary, only those the directory has), "
-                    "providers, medical groups, offices and cities (from the live directory). "
+                    "Suggestions for the letters typed so far: specialties, symptoms and "
+                    "conditions, languages (from the search box's vocabulary, only those the "
+                    "directory has), providers, medical groups, offices and cities (from the live "
+                    "directory). A name is suggested when the typed words start its words from "
+                    "any word on: every typed word whole but the last, which may be started "
+                    '("gar" finds María García-López, "long be" Long Beach), case and accents '
+                    "folded. Vocabulary first; then whole words before started ones, providers "
+                    "before groups before offices before cities, most locations first, then A to "
+                    "Z; no kind fills more than half the list while others have suggestions. "
                     "Each suggestion's `params` are the `GET /v1/providers` parameters that "
                     "search it."
                 ),
@@ -199,7 +259,9 @@ def _operations(max_page_size: int) -> dict[str, dict]:
                         "Suggestions, best first (empty when nothing matches or `q` is too short).",
                         "SuggestResponse",
                     ),
-                    "400": _answer("A bad or unknown parameter, or one given twice."),
+                    "400": _answer(
+                        "A bad or unknown parameter, or one given twice; `fields` names it."
+                    ),
                     **ENGINE_DOWN,
                 },
             }
@@ -227,7 +289,11 @@ def _operations(max_page_size: int) -> dict[str, dict]:
                     "200": _answer(
                         "Candidates best first, or why nobody qualifies.", "MatchResponse"
                     ),
-                    "400": _answer("The body is not a JSON object or a field is invalid (named)."),
+                    "400": _answer(
+                        "The body is not a JSON object, or a field is invalid (named in `fields`, "
+                        "its value never echoed): an NPI whose check digit is wrong, a home that "
+                        "is no known ZIP code, an address without a geocoder."
+                    ),
                     **STAFF_REFUSED,
                     **ENGINE_DOWN,
                 },
@@ -241,11 +307,14 @@ def _operations(max_page_size: int) -> dict[str, dict]:
                 "security": STAFF,
                 "requestBody": {
                     "required": True,
-                    "content": {"multipart/form-data": {"schema": AssignmentUpload}},
+                    "content": _form(AssignmentUpload),
                 },
                 "responses": {
                     "202": _answer("The job, queued; Location points at it.", "AssignmentJob")
-                    | {"headers": {"Location": {"schema": {"type": "string"}}}},
+                    | {"headers": {"Location": {"schema": {"type": "string"}}}}
+                    | _job_links(
+                        "getAssignment", result="getAssignmentResult", errors="getAssignmentErrors"
+                    ),
                     "400": _answer("No file, not a CSV, or a form field this takes no."),
                     **STAFF_REFUSED,
                     **TOO_BIG,
@@ -308,12 +377,15 @@ def _operations(max_page_size: int) -> dict[str, dict]:
                     "required": True,
                     "content": {
                         **_json(_ref("AdequacyRequest")),
-                        "multipart/form-data": {"schema": AdequacyUpload},
+                        **_form(AdequacyUpload),
                     },
                 },
                 "responses": {
                     "200": _answer("The report.", "AdequacyReport"),
-                    "400": _answer("A bad field, ZIP or file row (named)."),
+                    "400": _answer(
+                        "A bad field, a ZIP code that does not exist, or a member file without "
+                        "a usable home column; `fields` names it."
+                    ),
                     **STAFF_REFUSED,
                     **TOO_BIG,
                     **ENGINE_DOWN,
@@ -327,12 +399,17 @@ def _operations(max_page_size: int) -> dict[str, dict]:
                 "security": STAFF,
                 "requestBody": {
                     "required": True,
-                    "content": {"multipart/form-data": {"schema": ImportUpload}},
+                    # Plan-Net's types first: any number of those files make one import.
+                    "content": _form(ImportUpload, PLANNET_FIRST),
                 },
                 "responses": {
                     "202": _answer("The job, queued; Location points at it.", "ImportJob")
-                    | {"headers": {"Location": {"schema": {"type": "string"}}}},
-                    "400": _answer("No file, an unsupported file type, or a bad form field."),
+                    | {"headers": {"Location": {"schema": {"type": "string"}}}}
+                    | _job_links("getImport", rejects="getImportRejects"),
+                    "400": _answer(
+                        "No file, an unsupported file type, a CSV or Excel roster sent with "
+                        "other files, or a bad form field; `fields` names it."
+                    ),
                     **STAFF_REFUSED,
                     **TOO_BIG,
                 },
@@ -396,6 +473,8 @@ def _operations(max_page_size: int) -> dict[str, dict]:
     }
 
 
+# What a component is, where its name does not say it all.
+DESCRIBED = {"MatchRequest": "One member. Give `home`, or `address` when a street geocoder is set."}
 # Response bodies by component name; request bodies are the API's own schemas.
 COMPONENTS = {
     "Error": responses.Error,
@@ -414,12 +493,13 @@ COMPONENTS = {
     "AssignmentJob": responses.AssignmentJob,
     "AdequacyReport": responses.AdequacyReport,
     "MatchRequest": MatchRequestSchema,
-    "AdequacyRequest": AdequacySchema,
+    "AdequacyRequest": AdequacyZips,
 }
 
 
-def build(max_page_size: int = 50) -> dict:
-    """The whole document, as a dict, for an app serving pages of at most `max_page_size`."""
+def build(max_page_size: int = 50, geocoding: bool = False) -> dict:
+    """The whole document, as a dict, for an app serving pages of at most `max_page_size`, with
+    or without a street geocoder for members' addresses (`geocoding`)."""
     plugin = MarshmallowPlugin(schema_name_resolver=lambda schema: None)
     spec = APISpec(
         title=TITLE,
@@ -432,6 +512,8 @@ def build(max_page_size: int = 50) -> dict:
         },
     )
     plugin.converter.add_attribute_function(_accepting_values)
+    plugin.converter.add_attribute_function(_value_formats)
+    plugin.converter.add_parameter_attribute_function(_parameter_example)
     plugin.converter.add_attribute_function(_exclusive_range)
     plugin.converter.add_parameter_attribute_function(_multi_parameter)
     spec.components.security_scheme(
@@ -444,11 +526,22 @@ def build(max_page_size: int = 50) -> dict:
         },
     )
     for name, schema in COMPONENTS.items():
-        spec.components.schema(name, schema=schema)
+        said = {"description": DESCRIBED[name]} if name in DESCRIBED else None
+        spec.components.schema(name, component=said, schema=schema)
     for path, operations in _operations(max_page_size).items():
         for operation in operations.values():
             # Any path may answer these; each operation says so.
             said = operation["responses"]
             said.update({status: answer for status, answer in COMMON.items() if status not in said})
         spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    document = spec.to_dict()
+    _where_home_comes_from(document["components"]["schemas"]["MatchRequest"], geocoding)
+    return document
+
+
+def _where_home_comes_from(member_schema: dict, geocoding: bool) -> None:
+    """A member needs `home`, or `address` when this app has a street geocoder to place it."""
+    if geocoding:
+        member_schema["anyOf"] = [{"required": ["home"]}, {"required": ["address"]}]
+    else:
+        member_schema["required"] = sorted({*member_schema.get("required", ()), "home"})

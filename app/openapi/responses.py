@@ -1,9 +1,10 @@
 """What the API answers, as marshmallow schemas: the OpenAPI document's response bodies."""
 
-from marshmallow import INCLUDE, Schema, fields, validate
+from marshmallow import INCLUDE, RAISE, Schema, fields, validate
 
 from app.match.scoring import HARD_RULES
 from app.search.query import FACETS, SORTS
+from app.search.reader import PHRASE_KINDS
 from app.vocab.codes import ACCEPTING, ACCESSIBILITY, ENTITY_TYPES, GENDERS, LINES_OF_BUSINESS
 from app.vocab.npi import NPI_PATTERN
 
@@ -16,6 +17,13 @@ class Answer(Schema):
 
     class Meta:
         unknown = INCLUDE
+
+
+class Closed(Schema):
+    """A response body whose keys are all listed (a map of known names, a small fixed shape)."""
+
+    class Meta:
+        unknown = RAISE
 
 
 def _text(description: str = "", **kwargs) -> fields.String:
@@ -85,7 +93,8 @@ class Location(Answer):
     hours = _text()
     accessibility = fields.List(_one_of(ACCESSIBILITY), required=True)
     staff_languages = fields.List(
-        fields.String(), **_about("Languages of interpreters or office staff at this location.")
+        fields.String(**_about("Languages of interpreters or office staff at this location.")),
+        **_about("Languages of interpreters or office staff at this location."),
     )
     telehealth = fields.Boolean(required=True)
     lat = fields.Float(required=True)
@@ -154,8 +163,11 @@ class FacetBucket(Answer):
 
 
 class Phrase(Answer):
-    text = fields.String(required=True, **_about("The words as typed (lower case, no accents)."))
-    kind = fields.String(
+    text = fields.String(
+        required=True, **_about("The words as typed (lower case, accents removed).")
+    )
+    kind = _one_of(
+        PHRASE_KINDS,
         required=True,
         **_about(
             'What kind of phrase it is. `near_me` ("near me", "cerca de mi") names a place '
@@ -167,13 +179,18 @@ class Phrase(Answer):
         required=True,
         **_about(
             "The search parameter it became; `q` for a phone number or a plan provider ID, "
-            "which are matched exactly as one word each."
+            "which are matched exactly as one word each (`values`: the 10 digits, or the ID's "
+            "letters and digits in lower case)."
         ),
     )
     values = fields.List(fields.String(), required=True)
     label = fields.String(
         required=True,
-        **_about('What it became, in words, in `lang`: "Speaks Spanish", "Near 90012".'),
+        **_about(
+            'What it became, in words, in `lang`: "Speaks Spanish", "Dermatology: treats rash", '
+            '"Near 90012", "Plan: Golden Poppy Health Plan Medi-Cal", "Phone: (562) 555-0196", '
+            '"Plan provider ID: GP91506T".'
+        ),
     )
     read_as = fields.String(**_about("The vocabulary phrase a misspelt word was read as."))
 
@@ -197,12 +214,14 @@ class Relaxation(Answer):
 class DidYouMean(Answer):
     q = fields.String(required=True, **_about("The respelled search box entry, to send as q."))
     total = fields.Integer(
-        required=True, **_about("How many it finds, with the other parameters unchanged.")
+        required=True, **_about("How many providers it finds, with the other parameters unchanged.")
     )
-    label = fields.String(required=True, **_about("In the reader's language."))
+    label = fields.String(
+        required=True, **_about('In the reader\'s language: "Did you mean “rash”? 12 found".')
+    )
 
 
-Facets = Answer.from_dict(
+Facets = Closed.from_dict(
     {name: fields.List(fields.Nested(FacetBucket)) for name in FACETS}, name="Facets"
 )
 
@@ -225,7 +244,9 @@ class SearchResponse(Answer):
         Interpretation,
         required=True,
         allow_none=True,
-        **_about("How `q` was read (null without `q`, for an NPI, or with understand=false)."),
+        **_about(
+            "How `q` was read (null when there was no `q`, it was an NPI, or understand=false)."
+        ),
     )
     relaxations = fields.List(
         fields.Nested(Relaxation),
@@ -240,22 +261,33 @@ class SearchResponse(Answer):
         required=True,
         allow_none=True,
         **_about(
-            "A misspelt word offered as a search of its own when that finds someone "
-            '("rahs" -> "rash"); null otherwise. Never applied by itself.'
+            "A word left for text search that looks like a misspelt vocabulary word, offered as "
+            'a search of its own when that finds someone ("rahs" -> "rash"); null otherwise. '
+            "Never applied by itself."
         ),
     )
 
 
-class Suggestion(Answer):
+class Suggestion(Closed):
     kind = _one_of(
         ("specialty", "condition", "language", "provider", "group", "office", "city"),
         required=True,
     )
-    label = fields.String(required=True, **_about("What to show, in `lang`."))
-    detail = fields.String(required=True, **_about("What it is, in `lang`."))
+    label = fields.String(
+        required=True, **_about("What to show, in `lang` for specialties and languages.")
+    )
+    detail = fields.String(
+        required=True,
+        **_about(
+            'What it is, in `lang`: "Specialty", "Cardiology: treats chest pain", "Family '
+            'Medicine · Irvine", "Office · Long Beach".'
+        ),
+    )
     params = fields.Dict(
         keys=fields.String(),
-        values=fields.Raw(),
+        values=fields.Raw(
+            metadata={"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+        ),
         required=True,
         **_about("The `GET /v1/providers` parameters that search this suggestion."),
     )
@@ -263,7 +295,7 @@ class Suggestion(Answer):
     href = fields.String(**_about("Providers only: the provider's page."))
 
 
-class SuggestResponse(Answer):
+class SuggestResponse(Closed):
     query = fields.String(required=True, **_about("`q`, trimmed."))
     suggestions = fields.List(
         fields.Nested(Suggestion), required=True, validate=validate.Length(max=10)
@@ -322,7 +354,11 @@ class Candidate(_Offer):
         **_about("Points by preference (continuity, family, language, staff_language, distance, "
                  "gender, accessibility, telehealth)."),
     )  # fmt: skip
-    reasons = fields.List(fields.String(), required=True)
+    reasons = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"examples": [["speaks Spanish", "2.3 miles from home"]]},
+    )
 
 
 class Exclusion(Answer):
@@ -365,9 +401,17 @@ class ImportJob(Answer):
         rows_imported = fields.Integer()
         rows_rejected = fields.Integer()
         rows_with_warnings = fields.Integer(
-            **_about("Rows imported without a value they had wrong (severity `warning`).")
+            **_about(
+                "Rows imported without a value they had wrong (each such value is reported with "
+                "severity `warning`)."
+            )
         )
-        rows_skipped = fields.Integer(**_about("Rows a layout's row filter left out on purpose."))
+        rows_skipped = fields.Integer(
+            **_about(
+                "Rows a layout's row filter left out on purpose (e.g. NPPES organisations in the "
+                "individuals' layout)."
+            )
+        )
 
     class Links(Answer):
         self = fields.String()

@@ -134,6 +134,24 @@ def test_fhir_405_is_an_operation_outcome_with_allow(client):
     assert response.json["resourceType"] == "OperationOutcome"
 
 
+def test_a_member_file_that_is_not_utf8_csv_is_a_400_naming_it(client):
+    import io
+
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x81\xff"
+    response = client.post(
+        "/v1/adequacy",
+        data={
+            "file": (io.BytesIO(png), "members.csv"),
+            "plan": "sunrise-medi-cal",
+            "line_of_business": "medi-cal",
+        },
+        headers={"Authorization": "Bearer enrollment-key-0123456789abcdef"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "file" in response.json["error"]["fields"]
+
+
 def test_an_upload_over_the_limit_is_a_json_413(directory_config):
     import io
 

@@ -183,6 +183,13 @@ def _points_from_zips(zips: list[str]) -> list[MemberPoint]:
 
 
 def _points_from_file(upload) -> list[MemberPoint]:
+    try:
+        return _read_points(upload)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValidationError({"file": ["not a UTF-8 CSV file"]}) from exc
+
+
+def _read_points(upload) -> list[MemberPoint]:
     text = io.TextIOWrapper(upload.stream, encoding="utf-8-sig", newline="")
     reader = csv.DictReader(text)
     if "home" not in (reader.fieldnames or []):

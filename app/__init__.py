@@ -1,11 +1,6 @@
 """Provider Directory: provider search and PCP matching for California medical groups and IPAs."""
 
-import json
-from pathlib import Path
-
-from flask import Flask, jsonify
-
-OPENAPI_FILE = Path(__file__).with_name("openapi.json")
+from flask import Flask, current_app, jsonify
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -55,6 +50,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.get("/v1/openapi.json")
     def openapi():
-        return jsonify(json.loads(OPENAPI_FILE.read_text(encoding="utf-8")))
+        from app.openapi import served_document
+
+        return jsonify(served_document(current_app))
 
     return app

@@ -429,11 +429,12 @@ def indices_command() -> None:
 
 
 @click.command("openapi")
+@with_appcontext
 def openapi_command() -> None:
     """Print the OpenAPI document of the HTTP API."""
-    from app import OPENAPI_FILE
+    from app.openapi import served_document
 
-    click.echo(json.dumps(json.loads(OPENAPI_FILE.read_text(encoding="utf-8")), indent=2))
+    click.echo(json.dumps(served_document(current_app), indent=2))
 
 
 @click.command("serve")

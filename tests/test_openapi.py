@@ -1,19 +1,25 @@
 """The OpenAPI document is valid and describes what the API really does."""
 
-import json
-
 import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from app import OPENAPI_FILE
 from app.api.args import ProviderSearchArgs
+from app.openapi.document import build
 
-SPEC = json.loads(OPENAPI_FILE.read_text(encoding="utf-8"))
+SPEC = build()
 
 
 def test_document_is_valid_openapi():
     validate(SPEC)
+
+
+def test_the_app_serves_the_document_it_builds_once(search_app):
+    client = search_app.test_client()
+    assert client.get("/v1/openapi.json").json == SPEC
+    from app.openapi import served_document
+
+    assert served_document(search_app) is served_document(search_app)
 
 
 def test_every_route_is_documented(search_app):
@@ -60,7 +66,8 @@ def schema_validator(name: str) -> Draft202012Validator:
         ("/v1/providers?q=pediatrician+near+me&limit=3", 200, "SearchResponse"),
         ("/v1/providers?q=pediatrician&near=90033&radius=1", 200, "SearchResponse"),
         ("/v1/providers?limit=2", 200, "SearchResponse"),
-        ("/v1/providers?radius=3", 400, "Error"),
+        ("/v1/providers?near=90012&radius=300", 400, "Error"),
+        ("/v1/providers?specialty=", 400, "Error"),
         ("/v1/providers/0000000000", 404, "Error"),
         ("/v1/health", 200, "Health"),
         ("/v1/suggest?q=card", 200, "SuggestResponse"),

@@ -6,13 +6,14 @@ from flask import Blueprint, current_app, g, jsonify, url_for
 from flask import request as http_request
 from marshmallow import RAISE, Schema, fields, validate
 
-from app.api.uploads import job_or_404, job_timing, safe_name, send_job_file, take_uploads
+from app.api.uploads import job_or_404, job_timing, send_job_file, take_uploads
 from app.audit.record import note
 from app.auth import require_role
 from app.errors import APIError
 from app.jobs.executors import submit_import
 from app.jobs.request import MODES, ImportRequest
 from app.jobs.store import Job, job_store, new_job_id
+from app.search.arguments import Matches
 from app.vocab.codes import SOURCE_CODE
 from indexer.layout import shipped_layouts
 from indexer.pipeline import DEFAULT_SOURCE, check_readable_together
@@ -27,12 +28,27 @@ class ImportForm(Schema):
         unknown = RAISE
 
     layout = fields.String(
-        validate=validate.OneOf(sorted(shipped_layouts()), error="unknown layout; one of {choices}")
+        validate=validate.OneOf(
+            sorted(shipped_layouts()), error="unknown layout; one of {choices}"
+        ),
+        metadata={
+            "description": "A shipped roster layout name; default: the project's own layout."
+        },
     )
-    mode = fields.String(load_default="full", validate=validate.OneOf(MODES, error="full or delta"))
+    mode = fields.String(
+        load_default="full",
+        validate=validate.OneOf(MODES, error="full or delta"),
+        metadata={
+            "description": "full: the roster replaces its source; delta: rows carry action (add, "
+            "change, terminate) and termination_date."
+        },
+    )
     source = fields.String(
         load_default=DEFAULT_SOURCE,
-        validate=validate.Regexp(SOURCE_CODE, error="lowercase letters, digits, -"),
+        validate=Matches(SOURCE_CODE, error="lowercase letters, digits, -"),
+        metadata={
+            "description": "Which source the roster stands for; the directory merges all sources."
+        },
     )
 
 
@@ -66,12 +82,8 @@ def present_job(job: Job) -> dict:
 
 
 def _file_names(uploads) -> list[str]:
-    """Safe names for the uploaded files, which must make one import together."""
-    names = [safe_name(u.filename, f"roster{Path(u.filename).suffix.lower()}") for u in uploads]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        message = f"two files named {', '.join(twice)}"
-        raise APIError(400, "invalid_parameter", message, {"file": [message]})
+    """The uploaded files' names, which must make one import together."""
+    names = [u.filename for u in uploads]
     try:
         check_readable_together(names)
     except RosterFormatError as exc:

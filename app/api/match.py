@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, g, jsonify, url_for
 from flask import request as http_request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from app.api.uploads import job_or_404, job_timing, safe_name, send_job_file, take_upload
+from app.api.uploads import job_or_404, job_timing, send_job_file, take_upload
 from app.audit.record import note
 from app.auth import require_role
 from app.config import street_geocoder_from
@@ -24,6 +24,7 @@ from app.match.batch import result_paths
 from app.match.match import match_member
 from app.match.member import MAX_DISTANCE_MILES, MatchRequestSchema, parse_home
 from app.match.rules import load_rules
+from app.search.arguments import Matches
 from app.vocab.codes import LINES_OF_BUSINESS, PLAN_CODE
 from app.vocab.zips import ZIP5
 
@@ -104,9 +105,7 @@ def create_assignment():
         )
     uploads = current_app.extensions["pd_uploads_dir"]
     uploads.mkdir(parents=True, exist_ok=True)
-    job = AssignmentJob.new(
-        safe_name(upload.filename, "members.csv"), uploads, requested_by=g.staff.name
-    )
+    job = AssignmentJob.new(upload.filename, uploads, requested_by=g.staff.name)
     upload.save(job.upload_path)
     assignment_store().save(job)
     note(job_id=job.id, file=job.filename)
@@ -142,23 +141,39 @@ def get_assignment_errors(job_id: str):
     return _assignment_file(job_id, 1, "errors")
 
 
+def _zip_list(**kwargs) -> fields.List:
+    """The members' ZIP codes, one entry per member."""
+    return fields.List(
+        fields.String(
+            validate=Matches(ZIP5, error="a 5-digit ZIP code"), metadata={"format": "zip-code"}
+        ),
+        validate=validate.Length(1, MAX_ADEQUACY_POINTS),
+        metadata={"description": "One entry per member (repeat a ZIP for several)."},
+        **kwargs,
+    )
+
+
 class AdequacySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    plan = fields.String(
-        required=True, validate=validate.Regexp(PLAN_CODE, error="not a plan code")
-    )
+    plan = fields.String(required=True, validate=Matches(PLAN_CODE, error="not a plan code"))
     line_of_business = fields.String(
         required=True,
         validate=validate.OneOf(LINES_OF_BUSINESS, error="expected one of {choices}"),
     )
-    zips = fields.List(
-        fields.String(validate=validate.Regexp(ZIP5, error="a 5-digit ZIP code")),
-        validate=validate.Length(1, MAX_ADEQUACY_POINTS),
-    )
+    zips = _zip_list()
     max_distance = fields.Float(
         allow_nan=False, validate=validate.Range(0, MAX_DISTANCE_MILES, min_inclusive=False)
+    )
+
+
+class AdequacyZips(AdequacySchema):
+    """POST /v1/adequacy as JSON: the plan and the members' ZIP codes."""
+
+    zips = _zip_list(
+        required=True,
+        error_messages={"required": "give a ZIP list, or upload a member file as 'file'"},
     )
 
 
@@ -179,6 +194,13 @@ def _points_from_zips(zips: list[str]) -> list[MemberPoint]:
 
 
 def _points_from_file(upload) -> list[MemberPoint]:
+    try:
+        return _read_points(upload)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValidationError({"file": ["not a UTF-8 CSV file"]}) from exc
+
+
+def _read_points(upload) -> list[MemberPoint]:
     text = io.TextIOWrapper(upload.stream, encoding="utf-8-sig", newline="")
     reader = csv.DictReader(text)
     if "home" not in (reader.fieldnames or []):
@@ -213,9 +235,7 @@ def adequacy():
             raise ValidationError({"zips": ["give a member file or a ZIP list, not both"]})
         points = _points_from_file(take_upload((".csv",), "member location file"))
     else:
-        form = AdequacySchema().load(_json_body())
-        if "zips" not in form:
-            raise ValidationError({"zips": ["give a ZIP list, or upload a member file as 'file'"]})
+        form = AdequacyZips().load(_json_body())
         points = _points_from_zips(form["zips"])
     report = adequacy_report(
         get_engine(),

@@ -17,15 +17,25 @@ class SuggestArgs(Schema):
     class Meta:
         unknown = RAISE
 
-    q = fields.String(required=True, validate=validate.Length(max=suggestions.MAX_LETTERS))
+    q = fields.String(
+        required=True,
+        validate=validate.Length(max=suggestions.MAX_LETTERS),
+        metadata={
+            "description": f"What has been typed so far. Fewer than {suggestions.MIN_LETTERS} "
+            "characters once trimmed gives an empty list.",
+            "example": "card",
+        },
+    )
     lang = fields.String(
         load_default="en",
         validate=validate.OneOf(suggestions.LANGS, error="expected one of {choices}"),
+        metadata={"description": "Language of the labels and details (Cardiology / Cardiología)."},
     )
     limit = fields.Integer(
         load_default=suggestions.DEFAULT_LIMIT,
         strict=False,
         validate=validate.Range(1, suggestions.MAX_LIMIT),
+        metadata={"description": "Most suggestions to return."},
     )
 
 

@@ -18,10 +18,11 @@ from marshmallow import (
     validates_schema,
 )
 
+from app.search.arguments import Matches
 from app.vocab import languages
 from app.vocab.codes import ACCESSIBILITY, LINES_OF_BUSINESS, PLAN_CODE
 from app.vocab.npi import is_valid_npi
-from app.vocab.places import parse_near
+from app.vocab.places import NEAR_PATTERN, parse_near
 from indexer.geocode import Locate
 
 SEXES = ("female", "male", "other")
@@ -96,12 +97,35 @@ class Language(fields.String):
         return code
 
 
+class JsonBoolean(fields.Boolean):
+    """JSON's true or false, nothing else (0 and 1 are numbers, not answers)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class JsonInteger(fields.Integer):
+    """A JSON number without a fractional part (JSON Schema's integer: 7 and 7.0 alike)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        if isinstance(value, bool) or not whole:
+            raise self.make_error("invalid", input=value)
+        return super()._deserialize(int(value), attr, data, **kwargs)
+
+
 class FamilyPCPSchema(Schema):
     class Meta:
         unknown = RAISE
 
     npi = NPI(required=True)
-    relation = fields.String(load_default="family member", validate=validate.Length(1, 40))
+    relation = fields.String(
+        load_default="family member",
+        validate=validate.Length(1, 40),
+        metadata={"examples": ["daughter"]},
+    )
 
     @post_load
     def make(self, data, **kwargs) -> FamilyPCP:
@@ -119,24 +143,65 @@ class MemberSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    member_id = fields.String(validate=validate.Length(1, 64))
-    home = fields.String(validate=validate.Length(1, 60))
-    address = fields.String(validate=validate.Length(1, 200))
+    member_id = fields.String(
+        validate=validate.Length(1, 64),
+        metadata={
+            "description": "Your reference for the member; echoed nowhere but the batch output."
+        },
+    )
+    home = fields.String(
+        validate=[
+            validate.Length(1, 60),
+            Matches(NEAR_PATTERN, error="a 5-digit ZIP code or lat,lon"),
+        ],
+        metadata={
+            "description": "Home as a 5-digit ZIP code (its centroid) or `lat,lon`.",
+            "format": "place",
+        },
+    )
+    address = fields.String(
+        validate=validate.Length(1, 200),
+        metadata={
+            "description": "Street address; needs PD_GEOCODER. Falls back to `home` when not "
+            "found; without a geocoder `home` is needed and the address is not read."
+        },
+    )
     plan = fields.String(
-        required=True, validate=validate.Regexp(PLAN_CODE, error="not a plan code")
+        required=True,
+        validate=Matches(PLAN_CODE, error="not a plan code"),
+        metadata={"description": "Plan code, e.g. `sunrise-medi-cal`."},
     )
     line_of_business = fields.String(required=True, validate=_one_of(LINES_OF_BUSINESS))
-    age = fields.Integer(required=True, strict=False, validate=validate.Range(0, 120))
-    sex = fields.String(validate=_one_of(SEXES))
-    languages = fields.List(Language(), validate=validate.Length(max=10))
+    age = JsonInteger(required=True, validate=validate.Range(0, 120))
+    sex = fields.String(validate=_one_of(SEXES), metadata={"description": "Decides OB/GYN as PCP."})
+    languages = fields.List(
+        Language(),
+        validate=validate.Length(max=10),
+        metadata={"description": "Preferred languages: language tags or English or Spanish names."},
+    )
     gender_preference = fields.String(validate=_one_of(GENDERS))
     accessibility = fields.List(fields.String(validate=_one_of(ACCESSIBILITY)))
-    telehealth = fields.Boolean(load_default=False)
+    # A member file's Y/N is read as true or false before it gets here.
+    telehealth = JsonBoolean(
+        load_default=False,
+        metadata={
+            "description": "Telehealth visits are acceptable (a plus for locations offering them)."
+        },
+    )
     max_distance = fields.Float(
         allow_nan=False,
         validate=validate.Range(0, MAX_DISTANCE_MILES, min_inclusive=False),
+        metadata={
+            "description": "Miles; default: the access standard of the line of business "
+            "(Medi-Cal 10)."
+        },
     )
-    current_pcp = NPI()
+    current_pcp = NPI(
+        metadata={
+            "description": "NPI of the current PCP (continuity; opens existing-patients-only "
+            "panels)."
+        }
+    )
     previous_pcps = fields.List(NPI(), validate=validate.Length(max=10))
     family_pcps = fields.List(fields.Nested(FamilyPCPSchema), validate=validate.Length(max=20))
 
@@ -184,7 +249,7 @@ class MemberSchema(Schema):
 class MatchRequestSchema(MemberSchema):
     """POST /v1/match: one member plus how many choices to return."""
 
-    choices = fields.Integer(load_default=5, strict=False, validate=validate.Range(1, MAX_CHOICES))
+    choices = JsonInteger(load_default=5, validate=validate.Range(1, MAX_CHOICES))
 
     @post_load
     def make(self, data, **kwargs):
@@ -220,6 +285,8 @@ class MemberRowSchema(MemberSchema):
         unknown = EXCLUDE
 
     member_id = fields.String(required=True, validate=validate.Length(1, 64))
+    # A cell is text: its age is read as a number.
+    age = fields.Integer(required=True, strict=False, validate=validate.Range(0, 120))
 
     @pre_load
     def from_cells(self, row, **kwargs):

@@ -16,7 +16,11 @@ class Multi(fields.List):
         super().__init__(inner, validate=validate.Length(max=MAX_VALUES), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        parts = [p.strip() for v in value for p in str(v).split(",") if p.strip()]
+        parts = [p.strip() for v in value for p in str(v).split(",")]
+        # An empty value is a mistake (a form field left blank reaches the API as `name=`):
+        # leaving the parameter out is how to match any value.
+        if not all(parts):
+            raise ValidationError("empty value; leave the parameter out to match any")
         return list(dict.fromkeys(super()._deserialize(parts, attr, data, **kwargs)))
 
 
@@ -33,6 +37,11 @@ class Language(fields.String):
 class Accepting(fields.String):
     ALIASES = {**ACCEPTING_ALIASES, "true": "accepting", "false": "not_accepting"}
 
+    @classmethod
+    def accepted(cls) -> tuple[str, ...]:
+        """Every value read as a status: the codes and their other spellings."""
+        return (*ACCEPTING, *cls.ALIASES)
+
     def _deserialize(self, value, attr, data, **kwargs):
         raw = super()._deserialize(value, attr, data, **kwargs).lower()
         code = self.ALIASES.get(raw, raw)
@@ -43,3 +52,13 @@ class Accepting(fields.String):
 
 def one_of(choices) -> validate.OneOf:
     return validate.OneOf(choices, error="expected one of {choices}")
+
+
+class Matches(validate.Regexp):
+    """The whole value matches the pattern (`$` alone would let a final newline through), as the
+    pattern in the OpenAPI document means."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value

@@ -3,6 +3,10 @@
 import base64
 import binascii
 import json
+import re
+
+# What encode writes (base64url without padding); empty means the first page.
+PATTERN = re.compile(r"^[A-Za-z0-9_-]*$")
 
 
 class BadCursor(ValueError):

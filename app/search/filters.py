@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
-from app.search.arguments import Accepting, Language, Multi, one_of
+from app.search.arguments import Accepting, Language, Matches, Multi, one_of
 from app.vocab import languages
 from app.vocab.codes import (
     ACCESSIBILITY,
@@ -69,7 +69,7 @@ def _names(longest: int) -> Callable[[], fields.Field]:
 
 
 def _matching(pattern, error: str) -> Callable[[], fields.Field]:
-    return lambda: Multi(fields.String(validate=validate.Regexp(pattern, error=error)))
+    return lambda: Multi(fields.String(validate=Matches(pattern, error=error)))
 
 
 def _specialty() -> fields.Field:

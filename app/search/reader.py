@@ -106,6 +106,8 @@ NEAR_ME = frozenset(
     )
 )  # fmt: skip
 NEAR_ME_KIND = "near_me"
+# Every kind of phrase a reading names: the vocabulary's, and those read from the text's shape.
+PHRASE_KINDS = (*consumer.PARAMETERS, "plan", "place", "phone", "provider_id", NEAR_ME_KIND)
 CITY_STATE = "CA"
 MAX_CITY_WORDS = 3
 # What is read but still matched as text (a phone number, a plan provider ID) names this parameter.

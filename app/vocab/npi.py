@@ -3,7 +3,7 @@
 import re
 
 NPI_PREFIX = "80840"
-NPI_PATTERN = re.compile(r"^\d{10}$")
+NPI_PATTERN = re.compile(r"^[0-9]{10}$")
 
 
 def luhn_check_digit(payload: str) -> int:

@@ -10,7 +10,12 @@ from marshmallow import ValidationError
 
 from app.vocab.zips import ZIP_PATTERN
 
-LAT_LON = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
+LAT_LON = re.compile(r"^\s*(-?[0-9]+(?:\.[0-9]+)?)\s*,\s*(-?[0-9]+(?:\.[0-9]+)?)\s*$")
+# Every `near` parse_near takes, as one regular expression for the API's documents: a ZIP code
+# (ZIP+4 read as its ZIP), or a latitude from -90 to 90 and a longitude from -180 to 180.
+_LATITUDE = r"-?0*(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?)"
+_LONGITUDE = r"-?0*(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)"
+NEAR_PATTERN = re.compile(rf"^\s*(?:[0-9]{{5}}(?:-[0-9]{{4}})?|{_LATITUDE}\s*,\s*{_LONGITUDE})\s*$")
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 # What a search box or an API parameter takes: a ZIP or ZIP+4 as people type it.
-ZIP_PATTERN = re.compile(r"^\d{5}(-\d{4})?$")
-ZIP5 = re.compile(r"^\d{5}$")
+ZIP_PATTERN = re.compile(r"^[0-9]{5}(-[0-9]{4})?$")
+ZIP5 = re.compile(r"^[0-9]{5}$")
 # Spreadsheets turn a ZIP into a number: leading zeros go, and some add a decimal part.
 _SPREADSHEET_DECIMAL = re.compile(r"^(\d+)\.0+$")
 _DASHED = re.compile(r"^(\d{3,5})\s*-\s*(\d{4})$")

@@ -114,10 +114,7 @@ def to_query(
     are the directory's plan names, read when typed in the search box."""
     args = MultiDict(request.args)
     args["limit"] = str(min(PAGE_SIZE, max_page_size))
-    # The form's distance menu always sends a radius: without a ZIP code or location there is
-    # nothing to measure it from, so a search by name or specialty alone leaves it out.
-    if "near" not in args:
-        args.pop("radius", None)
+    # The form's distance menu always sends a radius; the search ignores it without a place.
     return load_search_args(args, max_page_size, plans)
 
 
@@ -159,18 +156,10 @@ def _problem(name: str, detail: str, request: PageRequest) -> Problem:
             message = gettext("Enter a 5-digit ZIP code, or use your location.")
         return Problem(name, message, start_over, gettext("Search without a location"))
     if name == "radius":
-        if "needs near" in detail:
-            message = gettext("To search within a distance, enter a ZIP code or use your location.")
-        else:
-            message = gettext("Choose a distance between 1 and 100 miles.")
+        message = gettext("Choose a distance between 1 and 100 miles.")
         return Problem(name, message, start_over, gettext("Use the usual distance"))
     if name == "sort":
-        if "needs near" in detail:
-            message = gettext("To sort by distance, enter a ZIP code or use your location.")
-        elif "needs q" in detail:
-            message = gettext("To sort by best match, type a name or specialty.")
-        else:
-            message = gettext("Choose how to sort from the list.")
+        message = gettext("Choose how to sort from the list.")
         return Problem(name, message, start_over, gettext("Use the usual order"))
     if name == "cursor":
         return Problem(

@@ -21,16 +21,23 @@ class Moment(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         try:
             return parse_moment(super()._deserialize(value, attr, data, **kwargs))
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise ValidationError("an ISO 8601 date or time, e.g. 2026-12-01T08:00:00Z") from exc
+
+
+# RFC 3339 date-times are what clients send; a bare date (the day's start) is read too.
+MOMENT = {
+    "format": "date-time",
+    "description": "An ISO 8601 date-time (UTC unless it carries an offset) or a date",
+}
 
 
 class AuditArgs(Schema):
     class Meta:
         unknown = RAISE
 
-    since = Moment()
-    until = Moment()
+    since = Moment(metadata=MOMENT)
+    until = Moment(metadata=MOMENT)
     action = fields.String(validate=validate.Length(1, 64))
     actor = fields.String(validate=validate.Length(1, 200))
     limit = fields.Integer(load_default=100, validate=validate.Range(1, MAX_PAGE))

@@ -3,6 +3,7 @@ apart from the engine's generations, written by every process (web, workers, the
 
 import json
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Mapping
@@ -13,6 +14,7 @@ from pathlib import Path
 # Outcomes: the action did what was asked; the caller was turned away (no key, unknown key, wrong
 # role); or the action failed (bad input, an error). A job's entry holds the job's final state.
 OUTCOMES = ("succeeded", "refused", "failed", "cancelled")
+LEAP_SECOND = re.compile(r"(T\d\d:\d\d):60")
 BUSY_TIMEOUT_SECONDS = 10.0
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -45,16 +47,25 @@ def audit_path(config: Mapping) -> Path:
 def utc_stamp(moment: datetime | None = None) -> str:
     """UTC as ISO 8601 with milliseconds and Z: fixed width, so text order is time order."""
     moment = (moment or datetime.now(UTC)).astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return (
+        f"{moment.year:04d}"
+        + moment.strftime("-%m-%dT%H:%M:%S.")
+        + (f"{moment.microsecond // 1000:03d}Z")
+    )
 
 
 def parse_moment(text: str) -> str:
     """An ISO 8601 date or time (UTC unless it says otherwise) as a utc_stamp; ValueError if it
     is neither."""
-    moment = datetime.fromisoformat(text.strip())
+    # RFC 3339 allows a lower-case t and z and a leap second, which fromisoformat does not.
+    text = LEAP_SECOND.sub(r"\1:59", text.strip().upper())
+    moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return utc_stamp(moment)
+    try:
+        return utc_stamp(moment)
+    except OverflowError:  # the first or last day of year 1 or 9999, with an offset
+        return utc_stamp((datetime.min if moment.year == 1 else datetime.max).replace(tzinfo=UTC))
 
 
 @dataclass(kw_only=True)

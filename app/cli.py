@@ -443,7 +443,7 @@ def openapi_command() -> None:
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option(
     "--threads",
-    default=1,
+    default=4,
     show_default=True,
     type=click.IntRange(1, 64),
     help="threads per worker (above 1, gunicorn's threaded workers)",

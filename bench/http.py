@@ -25,6 +25,7 @@ import urllib.parse
 import uuid
 from pathlib import Path
 
+from app.engines import create_engine
 from bench.search import query_mix, write_roster
 
 CLIENTS = (1, 8, 32)
@@ -54,6 +55,17 @@ def wait_until_up(port: int, server: subprocess.Popen) -> None:
         except OSError:
             time.sleep(0.3)
     raise RuntimeError(f"the server did not answer on port {port} in {STARTUP_SECONDS}s")
+
+
+def remove_indices(url: str, prefix: str) -> None:
+    """The run's generations on the node (names without a wildcard: the node may refuse one)."""
+    engine = create_engine(
+        {"ELASTICSEARCH_URL": url, "PD_INDEX_PREFIX": prefix, "PD_ES_TIMEOUT": 60.0}
+    )
+    names = list(engine.client.indices.get(index=f"{prefix}*"))
+    if names:
+        engine.client.indices.delete(index=",".join(names))
+    engine.close()
 
 
 def paths(mix) -> list[str]:
@@ -156,6 +168,8 @@ def run(args) -> None:
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
+            if url:
+                remove_indices(url, env["PD_INDEX_PREFIX"])
     print()
     print("| engine | clients | requests/s | p50 ms | p99 ms | not 200 |")
     print("|---|---:|---:|---:|---:|---:|")

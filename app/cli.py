@@ -2,7 +2,6 @@
 log, new staff keys, doctor. Never interactive; the commands that change or read the directory's
 data are recorded in the audit log."""
 
-import contextlib
 import json
 import os
 import shutil
@@ -30,6 +29,7 @@ from app.jobs.request import MODES, ImportRequest
 from indexer.delta import write_unverified
 from indexer.layout import LayoutError
 from indexer.pipeline import DEFAULT_SOURCE, PLANNET_SUFFIXES, rebuild, write_rejects
+from indexer.progress import FHIR_VIEW, INDEXING, PUBLISHING, READING
 from indexer.records import ImportSummary
 from indexer.sources.csv_roster import RosterFormatError
 
@@ -130,16 +130,16 @@ def import_command(
     note(files=list(request.files), source=source, layout=layout_name, mode=mode)
     engine = get_engine()
     try:
-        with _progress(rosters) as progress:
-            summary = runner.run_import(
-                engine,
-                request,
-                config=current_app.config,
-                lock=import_lock(),
-                owner=_owner(),
-                progress=progress,
-            )
-            progress.finish(summary)
+        progress = _progress(rosters)
+        summary = runner.run_import(
+            engine,
+            request,
+            config=current_app.config,
+            lock=import_lock(),
+            owner=_owner(),
+            progress=progress,
+        )
+        progress.finish(summary)
     except (RosterFormatError, LayoutError, DirectoryBusy) as exc:
         raise click.ClickException(f"{label}: {exc}") from exc
     note(
@@ -155,59 +155,72 @@ def import_command(
     _report(label, summary, engine, rejects)
 
 
-class _Bar:
-    """Progress over a known number of rows (a CSV roster's lines), on standard error."""
-
-    def __init__(self, bar):
-        self.bar, self.done = bar, 0
-
-    def __call__(self, summary: ImportSummary) -> None:
-        self.bar.update(summary.rows_read - self.done)
-        self.done = summary.rows_read
-
-    def finish(self, summary: ImportSummary) -> None:
-        self.bar.update(max(0, self.bar.length - self.done))
+def _of(done: int, total: int | None, what: str) -> str:
+    """`450,000 of 1,000,000 rows (45%)`, or `450,000 rows` with no total known."""
+    if total is None:
+        return f"{done:,} {what}"
+    share = f" ({100 * done // total}%)" if total else ""
+    return f"{done:,} of {total:,} {what}{share}"
 
 
-class _RunningCount:
-    """Progress with no total known up front (Excel, Plan-Net): the rows read so far, on
-    standard error — in place on a terminal, a line every few seconds otherwise."""
+def describe_progress(summary: ImportSummary, rows_total: int | None = None) -> str:
+    """One line saying how far an import has got: its phase and that phase's counts
+    (indexer.progress), with a percentage where the total is known."""
+    s = summary
+    if s.phase == READING:
+        # A CSV roster's line count includes the rows a layout skips.
+        read = _of(s.rows_read + s.rows_skipped, rows_total, "rows read")
+        return f"reading: {read}, {s.rows_validated:,} validated, {s.rows_rejected:,} rejected"
+    if s.phase == INDEXING:
+        return (
+            f"indexing: {_of(s.records_indexed, s.records_to_index, 'records')}, "
+            f"{s.providers_indexed:,} providers written, {s.rows_imported:,} rows imported"
+        )
+    if s.phase == PUBLISHING:
+        return f"publishing the new generation of {s.providers_indexed:,} providers"
+    if s.phase == FHIR_VIEW:
+        return "building the FHIR view"
+    return s.phase
+
+
+class _ImportProgress:
+    """An import's progress on standard error: in place on a terminal, otherwise a line at each
+    change of phase and every few seconds. A CSV roster's rows are counted up front, so its
+    reading shows a percentage."""
 
     EVERY_SECONDS = 5.0
 
-    def __init__(self):
+    def __init__(self, rows_total: int | None):
+        self.rows_total = rows_total
         self.stream = sys.stderr
         self.in_place = self.stream.isatty()
-        self.shown = 0.0
+        self.shown_at = 0.0
+        self.phase: str | None = None
+        self.width = 0
 
-    def _show(self, rows: int, final: bool = False) -> None:
-        text = f"importing: {rows:,} rows read"
+    def __call__(self, summary: ImportSummary, final: bool = False) -> None:
+        text = f"importing — {describe_progress(summary, self.rows_total)}"
+        changed, self.phase = summary.phase != self.phase, summary.phase
         if self.in_place:
-            click.echo(f"\r{text}", file=self.stream, nl=final)
-        elif final or time.monotonic() - self.shown >= self.EVERY_SECONDS:
-            self.shown = time.monotonic()
+            # Blanks wipe what a longer line before left on the terminal.
+            click.echo(f"\r{text.ljust(self.width)}", file=self.stream, nl=final)
+            self.width = len(text)
+        elif final or changed or time.monotonic() - self.shown_at >= self.EVERY_SECONDS:
+            self.shown_at = time.monotonic()
             click.echo(text, file=self.stream)
 
-    def __call__(self, summary: ImportSummary) -> None:
-        self._show(summary.rows_read)
-
     def finish(self, summary: ImportSummary) -> None:
-        self._show(summary.rows_read, final=True)
+        self(summary, final=True)
 
 
-@contextlib.contextmanager
-def _progress(rosters: tuple[Path, ...]):
-    """A bar for a CSV roster, whose rows are counted up front; a running count otherwise."""
+def _progress(rosters: tuple[Path, ...]) -> _ImportProgress:
+    """Progress for these files: a CSV roster's data lines are counted first, for a percentage
+    (Excel and Plan-Net files show running counts)."""
     (first, *others) = rosters
     if others or first.is_dir() or first.suffix.lower() in (".xlsx", *PLANNET_SUFFIXES):
-        yield _RunningCount()
-        return
+        return _ImportProgress(None)
     with open(first, "rb") as fh:
-        total = max(0, sum(1 for _ in fh) - 1)
-    with click.progressbar(
-        length=total, label="importing", file=sys.stderr, show_pos=True, item_show_func=None
-    ) as bar:
-        yield _Bar(bar)
+        return _ImportProgress(max(0, sum(1 for _ in fh) - 1))
 
 
 @click.command("reindex")

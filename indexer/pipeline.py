@@ -6,7 +6,7 @@ import functools
 import itertools
 import logging
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from indexer.enrich import enrich
 from indexer.geocode import Locate
 from indexer.layout import Layout, read_with_layout
 from indexer.parallel import chunks, import_workers, ordered_map
+from indexer.progress import INDEXING, PUBLISHING, Progress, Reporter
 from indexer.records import ERROR, ImportSummary, RowError, Skipped
 from indexer.sources.csv_roster import RosterFormatError, open_roster
 from indexer.sources.plannet import read_plannet
@@ -34,7 +35,6 @@ from indexer.validate import Row, validate_rows
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[ImportSummary], None]
 DEFAULT_SOURCE = "roster"
 
 
@@ -77,12 +77,22 @@ def _checked_rows(
         yield from checked
 
 
+def _read(rows: Iterable[tuple[int, Row]], summary: ImportSummary, reporter: Reporter):
+    """The rows as they are read, counted (read, or skipped by the layout's row filter)."""
+    for row in rows:
+        if isinstance(row[1], Skipped):
+            summary.rows_skipped += 1
+        else:
+            summary.rows_read += 1
+        reporter.tick()
+        yield row
+
+
 def validated_records(
     rows: Iterable[tuple[int, Row]],
     summary: ImportSummary,
     rejected_lines: set[int],
-    progress: Progress | None = None,
-    every: int = 1000,
+    reporter: Reporter,
     locate: Locate | None = None,
     workers: int = 1,
     warned_lines: set[int] | None = None,
@@ -90,20 +100,27 @@ def validated_records(
     """Records of the good rows, enriched; bad rows go into the summary with their reasons, and
     the warnings of good rows with theirs."""
     warned_lines = set() if warned_lines is None else warned_lines
-    for line, record, problems in _checked_rows(rows, locate, workers):
+    for line, record, problems in _checked_rows(_read(rows, summary, reporter), locate, workers):
         if isinstance(record, Skipped):
-            summary.rows_skipped += 1
             continue
-        summary.rows_read += 1
-        if progress and summary.rows_read % every == 0:
-            summary.rows_rejected = len(rejected_lines)
-            progress(summary)
+        summary.rows_validated += 1
         summary.errors.extend(problems)
         if record is None:
             rejected_lines.add(line)
-            continue
-        if problems:
+            summary.rows_rejected = len(rejected_lines)
+        elif problems:
             warned_lines.add(line)
+        reporter.tick()
+        if record is not None:
+            yield record
+
+
+def _counted_in(records: Iterable[dict], reporter: Reporter) -> Iterator[dict]:
+    """Records as they are merged into documents, counted."""
+    summary = reporter.summary
+    for record in records:
+        summary.records_indexed += 1
+        reporter.tick()
         yield record
 
 
@@ -111,20 +128,41 @@ def staged_records(
     rows: Iterable[tuple[int, Row]],
     summary: ImportSummary,
     workdir: str,
-    progress: Progress | None = None,
+    progress: Progress | Reporter | None = None,
     locate: Locate | None = None,
     workers: int = 1,
 ) -> Iterator[dict]:
     """A roster's good records in key order, one location per place, duplicates rejected; the
-    summary's counts are final once this is exhausted."""
+    summary's counts are final once this is exhausted.
+
+    The roster is read and validated (phase `reading`) before the first record comes out; then
+    the phase is `indexing`, and each row counts as imported (or rejected as a duplicate) as its
+    record passes.
+    """
+    reporter = progress if isinstance(progress, Reporter) else Reporter(summary, progress)
     rejected: set[int] = set()
     warned: set[int] = set()
-    good = validated_records(
-        rows, summary, rejected, progress, locate=locate, workers=workers, warned_lines=warned
+
+    def sorted_all(count: int) -> None:
+        summary.records_to_index += count
+        reporter.phase(INDEXING)
+
+    def imported(record: dict) -> None:
+        summary.rows_imported += 1
+        if record["line"] in warned:
+            summary.rows_with_warnings += 1
+
+    good = validated_records(rows, summary, rejected, reporter, locate, workers, warned)
+    ordered = external_sort(
+        good, key=lambda r: (*record_key(r), r["line"]), workdir=workdir, sorted_all=sorted_all
     )
-    ordered = external_sort(good, key=lambda r: (*record_key(r), r["line"]), workdir=workdir)
-    placed = one_location_per_place(ordered, summary.errors, warned)
-    yield from without_duplicates(placed, summary.errors, rejected)
+    placed = one_location_per_place(
+        _counted_in(ordered, reporter), summary.errors, warned, merged=imported
+    )
+    for record in without_duplicates(placed, summary.errors, rejected):
+        summary.rows_rejected = len(rejected)
+        imported(record)
+        yield record
     summary.rows_rejected = len(rejected)
     summary.rows_imported = summary.rows_read - summary.rows_rejected
     summary.rows_with_warnings = len(warned - rejected)
@@ -231,11 +269,26 @@ def _counted(docs: Iterable[dict], summary: ImportSummary) -> Iterator[dict]:
         yield doc
 
 
-def _publish(engine: Engine, docs: Iterable[dict]) -> str:
+def _publish(engine: Engine, docs: Iterable[dict], reporter: Reporter) -> str:
+    def acknowledged(count: int) -> None:
+        reporter.summary.providers_indexed = count
+        reporter.tick()
+
     with engine.new_generation() as generation:
-        written = generation.write(docs)
+        written = generation.write(docs, acknowledged)
+        reporter.phase(PUBLISHING)
         generation.publish(expected=written)
     return generation.name
+
+
+def _others(sources: SourceFiles, source: str, reporter: Reporter) -> dict[str, Iterator[dict]]:
+    """The other sources' kept records, counted as they are merged (and in the total now)."""
+    others = {}
+    for other in sources.sources():
+        if other != source:
+            reporter.summary.records_to_index += sources.count(other)
+            others[other] = _counted_in(sources.read(sources.path(other)), reporter)
+    return others
 
 
 def import_roster(
@@ -271,15 +324,19 @@ def import_roster(
         summary.generation = engine.health()["generation"]
         log.info("delta %s (source %s): %s", name, source, summary.changes)
         return summary
+    reporter = Reporter(summary, progress)
+    reporter.report()
     with tempfile.TemporaryDirectory(prefix="pd-import-") as work:
         sources = SourceFiles(sources_dir if sources_dir is not None else Path(work) / "sources")
         staged = sources.staged(source)
         try:
             fresh = sources.write(
-                staged, staged_records(rows, summary, work, progress, locate, import_workers())
+                staged, staged_records(rows, summary, work, reporter, locate, import_workers())
             )
-            merged = current(sources.merged(replace={source: fresh}), date.today().isoformat())
-            summary.generation = _publish(engine, _counted(documents_from_sorted(merged), summary))
+            streams = {**_others(sources, source, reporter), source: fresh}
+            merged = current(sources.merged(replace=streams), date.today().isoformat())
+            docs = _counted(documents_from_sorted(merged), summary)
+            summary.generation = _publish(engine, docs, reporter)
         except BaseException:
             sources.discard(source)
             raise
@@ -303,9 +360,10 @@ def import_roster(
 
 def rebuild(engine: Engine, sources_dir: str | Path) -> ImportSummary:
     """Publish a new generation from the sources' kept records (after a mapping change)."""
-    summary = ImportSummary(source=str(sources_dir))
+    summary = ImportSummary(source=str(sources_dir), phase=INDEXING)
     merged = current(SourceFiles(sources_dir).merged(), date.today().isoformat())
-    summary.generation = _publish(engine, _counted(documents_from_sorted(merged), summary))
+    docs = _counted(documents_from_sorted(merged), summary)
+    summary.generation = _publish(engine, docs, Reporter(summary, None))
     return summary
 
 

@@ -42,16 +42,24 @@ class Skipped:
 
 @dataclass
 class ImportSummary:
-    """What an import read, kept, skipped and rejected."""
+    """What an import read, kept, skipped and rejected, and how far it has got (the phase and
+    counts of indexer.progress, which only grow while it runs)."""
 
     source: str
+    phase: str = "reading"
     rows_read: int = 0
+    rows_validated: int = 0
     rows_imported: int = 0
     rows_with_warnings: int = 0
     rows_rejected: int = 0
     rows_skipped: int = 0
     providers: int = 0
     locations: int = 0
+    # Records of every source merged into documents so far, of all there are to merge.
+    records_indexed: int = 0
+    records_to_index: int = 0
+    # Documents the engine has acknowledged.
+    providers_indexed: int = 0
     generation: str | None = None
     errors: list[RowError] = field(default_factory=list)
     changes: dict[str, int] | None = None

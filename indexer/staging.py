@@ -39,14 +39,24 @@ def _load(path: str) -> Iterator[dict]:
 
 
 def external_sort(
-    records: Iterable[dict], key: Callable[[dict], tuple], workdir: str, chunk: int = CHUNK_RECORDS
+    records: Iterable[dict],
+    key: Callable[[dict], tuple],
+    workdir: str,
+    chunk: int = CHUNK_RECORDS,
+    sorted_all: Callable[[int], None] | None = None,
 ) -> Iterator[dict]:
-    """Records in key order, sorting at most `chunk` of them in memory at a time."""
+    """Records in key order, sorting at most `chunk` of them in memory at a time.
+
+    Every record is read before the first comes out; `sorted_all(count)` is told then."""
     runs: list[str] = []
     source = iter(records)
+    count = 0
     while batch := list(itertools.islice(source, chunk)):
         batch.sort(key=key)
         runs.append(_dump(batch, workdir))
+        count += len(batch)
+    if sorted_all is not None:
+        sorted_all(count)
     try:
         yield from heapq.merge(*(_load(run) for run in runs), key=key)
     finally:
@@ -55,11 +65,15 @@ def external_sort(
 
 
 def one_location_per_place(
-    records: Iterable[dict], errors: list[RowError], warned_lines: set[int]
+    records: Iterable[dict],
+    errors: list[RowError],
+    warned_lines: set[int],
+    merged: Callable[[dict], None] | None = None,
 ) -> Iterator[dict]:
     """Records of one provider at two location ids whose addresses are one place (spelt two ways:
     `115 MALL DRIVE` / `115 Mall Dr`) under the location id of the first line, with a warning; a
-    moved record that then repeats one already there (same plan, or both without) is that record.
+    moved record that then repeats one already there (same plan, or both without) is that record
+    (and is passed to `merged`, not yielded).
 
     Takes and yields records in key order (then line); one provider is held at a time.
     """
@@ -90,6 +104,8 @@ def one_location_per_place(
                 warned_lines.add(record["line"])
                 record["location_id"] = first["location_id"]
                 if record_key(record) in seen:
+                    if merged is not None:
+                        merged(record)
                     continue
             seen.add(record_key(record))
             out.append(record)
@@ -159,6 +175,14 @@ class SourceFiles:
 
     def read(self, path: Path) -> Iterator[dict]:
         yield from _load(str(path))
+
+    def count(self, source: str) -> int:
+        """How many records a source keeps (one a line), without reading them as records."""
+        lines = 0
+        with open(self.path(source), "rb") as fh:
+            while block := fh.read(1 << 20):
+                lines += block.count(b"\n")
+        return lines
 
     def merged(self, replace: dict[str, Iterable[dict]] | None = None) -> Iterator[dict]:
         """Every source's records in key order; `replace` stands in for some sources' files."""

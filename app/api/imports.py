@@ -17,6 +17,7 @@ from app.search.arguments import Matches
 from app.vocab.codes import SOURCE_CODE
 from indexer.layout import shipped_layouts
 from indexer.pipeline import DEFAULT_SOURCE, check_readable_together
+from indexer.progress import PROGRESS_FIELDS
 from indexer.sources.csv_roster import RosterFormatError
 
 bp = Blueprint("imports", __name__, url_prefix="/v1/imports")
@@ -62,13 +63,7 @@ def present_job(job: Job) -> dict:
         "layout": job.layout,
         "mode": job.mode,
         "changes": job.changes,
-        "progress": {
-            "rows_read": job.rows_read,
-            "rows_imported": job.rows_imported,
-            "rows_with_warnings": job.rows_with_warnings,
-            "rows_rejected": job.rows_rejected,
-            "rows_skipped": job.rows_skipped,
-        },
+        "progress": {name: getattr(job, name) for name in PROGRESS_FIELDS},
         "providers": job.providers,
         "generation": job.generation,
         "attempts": job.attempts,

@@ -17,6 +17,7 @@ from flask import current_app, g, request
 
 from app.audit.log import AuditLog, Entry, audit_path
 from app.jobs.store import FINISHED
+from indexer.progress import PROGRESS_FIELDS
 
 log = logging.getLogger(__name__)
 REFUSED = (401, 403)
@@ -27,11 +28,7 @@ JOB_FIELDS = {
         "source",
         "layout",
         "mode",
-        "rows_read",
-        "rows_imported",
-        "rows_with_warnings",
-        "rows_rejected",
-        "rows_skipped",
+        *PROGRESS_FIELDS,
         "providers",
         "generation",
         "changes",

@@ -1,7 +1,7 @@
 """The contract both engines implement: write a generation, swap it live, search, get by NPI."""
 
 import abc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -52,8 +52,11 @@ class GenerationWriter(abc.ABC):
     plan_names: dict[str, str]
 
     @abc.abstractmethod
-    def write(self, documents: Iterable[dict]) -> int:
-        """Add provider documents; returns how many were written."""
+    def write(
+        self, documents: Iterable[dict], acknowledged: Callable[[int], None] | None = None
+    ) -> int:
+        """Add provider documents; returns how many were written. `acknowledged(count)` is told
+        the running count as the engine takes them (for progress; it must be cheap)."""
 
     @abc.abstractmethod
     def publish(self, expected: int) -> None:

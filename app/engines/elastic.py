@@ -3,7 +3,7 @@
 import json
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
@@ -20,6 +20,7 @@ from app.engines.base import (
     new_generation_name,
     plan_names_of,
 )
+from app.engines.es_bulk import BulkSenders
 from app.search.query import SearchQuery, plan_keys
 from app.search.suggest import DirectoryNames, provider_keys
 
@@ -32,6 +33,8 @@ logging.getLogger("elasticsearch").setLevel(logging.INFO)
 MAPPINGS_FILE = Path(__file__).resolve().parents[2] / "mappings" / "providers.json"
 BULK_CHUNK = 500
 BULK_RETRIES = 5
+# Bulk requests in flight at once while a generation loads (app.engines.es_bulk).
+BULK_SENDERS = 2
 MAX_REPORTED_FAILURES = 20
 PLAN_NAMES_TTL_SECONDS = 30.0
 # How often the names for suggestions check that the live generation is still the one read.
@@ -51,10 +54,16 @@ def load_index_definition() -> dict:
 
 
 def loading_settings(shards: int) -> dict:
-    """A new generation's index settings while it loads: the mapping file's, `shards` shards, and
-    no copies and no refreshes (faster; the writer sets both before the swap)."""
+    """A new generation's index settings while it loads: the mapping file's, `shards` shards, no
+    copies, no refreshes and no fsync of the translog on every bulk request (faster; the writer
+    sets all three back before the swap: a load cut short is discarded anyway)."""
     settings = dict(load_index_definition()["settings"])
-    settings.update(number_of_shards=shards, number_of_replicas=0, refresh_interval="-1")
+    settings.update(
+        number_of_shards=shards,
+        number_of_replicas=0,
+        refresh_interval="-1",
+        **{"translog.durability": "async"},
+    )
     return settings
 
 
@@ -118,20 +127,24 @@ class ElasticWriter(GenerationWriter):
         for doc in documents:
             yield {"_index": self.index, "_id": doc["npi"], "_source": to_source(doc)}
 
-    def write(self, documents: Iterable[dict]) -> int:
-        written = 0
-        for ok, item in streaming_bulk(
-            self.client,
-            self._actions(plan_names_of(documents, self.plan_names)),
-            chunk_size=BULK_CHUNK,
-            max_retries=BULK_RETRIES,
-            initial_backoff=0.5,
-            raise_on_error=False,
-            raise_on_exception=True,
-        ):
-            if ok:
-                written += 1
-                continue
+    def write(
+        self, documents: Iterable[dict], acknowledged: Callable[[int], None] | None = None
+    ) -> int:
+        senders = BulkSenders(
+            self.client, senders=BULK_SENDERS, chunk_size=BULK_CHUNK, max_retries=BULK_RETRIES
+        )
+        try:
+            for action in self._actions(plan_names_of(documents, self.plan_names)):
+                senders.put(action)
+                if acknowledged is not None:
+                    acknowledged(senders.written)
+            senders.finish(acknowledged)
+        except BaseException:
+            senders.give_up()
+            raise
+        if acknowledged is not None:
+            acknowledged(senders.written)
+        for item in senders.failed:
             # Every failed item is reported: which provider, the status and Elasticsearch's reason.
             result = next(iter(item.values()))
             error = result.get("error")
@@ -147,14 +160,18 @@ class ElasticWriter(GenerationWriter):
                 f"{len(self.failures)} document(s) failed to index (after retries on 429); "
                 f"first: {json.dumps(self.failures[:MAX_REPORTED_FAILURES])}"
             )
-        return written
+        return senders.written
 
     def publish(self, expected: int) -> None:
         client = self.client
         try:
             client.indices.put_settings(
                 index=self.index,
-                settings={"refresh_interval": "1s", "number_of_replicas": self.engine.replicas},
+                settings={
+                    "refresh_interval": "1s",
+                    "number_of_replicas": self.engine.replicas,
+                    "translog.durability": "request",
+                },
             )
             client.indices.put_mapping(index=self.index, meta={"plan_names": self.plan_names})
             client.indices.refresh(index=self.index)

@@ -7,7 +7,7 @@ import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -201,11 +201,15 @@ class EmbeddedWriter(GenerationWriter):
         self.written = 0
         self.plan_names: dict[str, str] = {}
 
-    def write(self, documents: Iterable[dict]) -> int:
+    def write(
+        self, documents: Iterable[dict], acknowledged: Callable[[int], None] | None = None
+    ) -> int:
         count = 0
         for doc in plan_names_of(documents, self.plan_names):
             _insert_document(self.db, doc)
             count += 1
+            if acknowledged is not None:
+                acknowledged(count)
         self.written += count
         return count
 

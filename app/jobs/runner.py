@@ -27,7 +27,16 @@ from app.match.batch import write_results as write_assignment_results
 from app.match.rules import Rules, load_rules
 from indexer.delta import expire_terminations
 from indexer.layout import LayoutError, load_layout
-from indexer.pipeline import Progress, import_roster, write_rejects
+from indexer.pipeline import import_roster, write_rejects
+from indexer.progress import (
+    DONE,
+    FHIR_VIEW,
+    PROGRESS_EVERY_SECONDS,
+    READING,
+    Progress,
+    Reporter,
+    progress_of,
+)
 from indexer.records import ImportSummary
 from indexer.sources.csv_roster import RosterFormatError
 
@@ -35,7 +44,6 @@ log = logging.getLogger(__name__)
 Lock = FileLock | RedisLock
 # What makes an import fail as the roster's fault: the job fails with the reason, no retry.
 ROSTER_PROBLEMS = (RosterFormatError, LayoutError, UnicodeDecodeError, ValueError)
-PROGRESS_EVERY_SECONDS = 0.5
 # Each kind of job's store.
 STORES = {"import": job_store, "assignment": assignment_store, "export": export_store}
 
@@ -80,7 +88,9 @@ def run_import(
         )
         # The FHIR view follows the directory before the lock is let go, deltas included
         # (they change the live generation in place).
+        Reporter(summary, progress).phase(FHIR_VIEW)
         build_view(engine, config["PD_DATA_DIR"])
+        summary.phase = DONE
         return summary
 
 
@@ -112,11 +122,16 @@ def run_import_job(
 
     def started() -> None:
         store.update(
-            job_id, state="running", started_at=time.time(), attempts=job.attempts + 1, error=None
+            job_id,
+            state="running",
+            phase=READING,
+            started_at=time.time(),
+            attempts=job.attempts + 1,
+            error=None,
         )
 
     def progress(summary: ImportSummary) -> None:
-        store.update(job_id, rows_read=summary.rows_read, rows_rejected=summary.rows_rejected)
+        store.update(job_id, **progress_of(summary))
 
     try:
         summary = run_import(
@@ -137,11 +152,7 @@ def run_import_job(
         job_id,
         state="succeeded",
         finished_at=time.time(),
-        rows_read=summary.rows_read,
-        rows_imported=summary.rows_imported,
-        rows_with_warnings=summary.rows_with_warnings,
-        rows_rejected=summary.rows_rejected,
-        rows_skipped=summary.rows_skipped,
+        **progress_of(summary),
         providers=summary.providers,
         generation=summary.generation,
         changes=summary.changes,

@@ -46,9 +46,15 @@ class Job(JobRecord):
     """
 
     request: dict
+    # The progress of indexer.progress (PROGRESS_FIELDS): null until the job runs.
+    phase: str | None = None
+    rows_validated: int = 0
     rows_imported: int = 0
     rows_with_warnings: int = 0
     rows_skipped: int = 0
+    records_to_index: int = 0
+    records_indexed: int = 0
+    providers_indexed: int = 0
     providers: int = 0
     generation: str | None = None
     changes: dict | None = None

@@ -9,6 +9,7 @@ from app.search.query import FACETS, SORTS
 from app.search.reader import PHRASE_KINDS
 from app.vocab.codes import ACCEPTING, ACCESSIBILITY, ENTITY_TYPES, GENDERS, LINES_OF_BUSINESS
 from app.vocab.npi import NPI_PATTERN
+from indexer.progress import PHASES
 
 JOB_STATES = ("queued", "running", "succeeded", "failed")
 JOB_ID = r"^[0-9a-f]{32}$"
@@ -399,9 +400,27 @@ class Timing(Answer):
 
 class ImportJob(Answer):
     class Progress(Answer):
-        rows_read = fields.Integer()
-        rows_imported = fields.Integer()
-        rows_rejected = fields.Integer()
+        phase = fields.String(
+            allow_none=True,
+            validate=validate.OneOf(PHASES),
+            **_about(
+                "`reading`: rows read and validated; `indexing`: records merged into provider "
+                "documents written to the engine; `publishing`: the new generation finished and "
+                "swapped in; `fhir-view`: the FHIR view rebuilt; `done`. Null while queued."
+            ),
+        )
+        rows_read = fields.Integer(
+            **_about("Rows read from the files so far (not counting rows the layout skips).")
+        )
+        rows_validated = fields.Integer(
+            **_about("Rows checked so far (validated and placed on the map).")
+        )
+        rows_imported = fields.Integer(
+            **_about("Rows in the new directory so far (they settle in phase `indexing`).")
+        )
+        rows_rejected = fields.Integer(
+            **_about("Rows left out so far: bad rows while reading, duplicates while indexing.")
+        )
         rows_with_warnings = fields.Integer(
             **_about(
                 "Rows imported without a value they had wrong (each such value is reported with "
@@ -413,6 +432,18 @@ class ImportJob(Answer):
                 "Rows a layout's row filter left out on purpose (e.g. NPPES organisations in the "
                 "individuals' layout)."
             )
+        )
+        records_to_index = fields.Integer(
+            **_about(
+                "Records to merge into documents: this roster's valid rows and every other "
+                "source's kept records (known from phase `indexing`)."
+            )
+        )
+        records_indexed = fields.Integer(
+            **_about("Records merged into documents so far; equals `records_to_index` at the end.")
+        )
+        providers_indexed = fields.Integer(
+            **_about("Provider documents the engine has taken so far.")
         )
 
     class Links(Answer):

@@ -171,3 +171,20 @@ def test_a_phrase_names_its_specialists_first():
     assert ranking.specialists_first(back_pain) == ("111N00000X", "225100000X", "208100000X")
     # All primary care: the first one.
     assert ranking.specialists_first(("207Q00000X", "363LF0000X")) == ("207Q00000X",)
+
+
+def test_each_search_schema_checks_its_own_page_size():
+    """A schema's page size is its own: one made for another app (or a thousand made before it)
+    changes nothing in the next."""
+    from marshmallow import ValidationError
+
+    from app.api.args import ProviderSearchArgs
+
+    declared = list(ProviderSearchArgs._declared_fields["limit"].validators)
+    for size in range(1, 1000):
+        ProviderSearchArgs(max_page_size=size)
+    assert ProviderSearchArgs._declared_fields["limit"].validators == declared
+    assert ProviderSearchArgs(max_page_size=50).load({"limit": "20"}).limit == 20
+    with pytest.raises(ValidationError) as refused:
+        ProviderSearchArgs(max_page_size=5).load({"limit": "20"})
+    assert "limit" in refused.value.messages

@@ -1,5 +1,7 @@
 """Query-string arguments of GET /v1/providers -> SearchQuery (marshmallow, unknown=RAISE)."""
 
+import copy
+
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 from werkzeug.datastructures import MultiDict
 
@@ -111,10 +113,17 @@ class SearchArgs(Schema):
     def __init__(self, max_page_size: int = 50, plans: dict[str, str] | None = None, **kwargs):
         super().__init__(**kwargs)
         self.max_page_size = max_page_size
-        # The page size the app allows (PD_MAX_PAGE_SIZE), checked and documented alike.
-        self.fields["limit"].validators.append(
-            validate.Range(1, max_page_size, error=f"must be between 1 and {max_page_size}")
-        )
+        # The page size the app allows (PD_MAX_PAGE_SIZE), checked and documented alike. A
+        # schema's fields are shallow copies of the class's: this one gets a limit of its own
+        # rather than adding to the validators every schema shares.
+        limit = copy.copy(self.fields["limit"])
+        limit.validators = [
+            *limit.validators,
+            validate.Range(1, max_page_size, error=f"must be between 1 and {max_page_size}"),
+        ]
+        for table in (self.fields, self.load_fields, self.dump_fields):
+            if "limit" in table:
+                table["limit"] = limit
         self.plans = plans or {}  # the live directory's plan names, to read `q` with
 
     @post_load

@@ -205,8 +205,16 @@ def test_an_upload_mixing_csv_and_plannet_is_refused(fresh_config):
     response = post_files(client, [EDGE_ROSTER, BUNDLE])
     assert response.status_code == 400
     assert "file" in response.json["error"]["fields"]
+
+
+def test_two_files_of_one_name_are_both_kept(fresh_config):
+    """Exports of two plans may both be called Practitioner.ndjson: each is kept, numbered."""
+    client = create_app(fresh_config).test_client()
     twice = post_files(client, [BUNDLE, BUNDLE])
-    assert twice.status_code == 400 and "file" in twice.json["error"]["fields"]
+    assert twice.status_code == 202, twice.json
+    files = twice.json["files"]
+    assert len(files) == len(set(files)) == 2
+    assert all(name.endswith(BUNDLE.suffix) for name in files)
 
 
 class FakeGeocoder:

@@ -35,8 +35,17 @@ def test_a_page_is_the_nearest_then_the_lowest_row_ids(seed):
     assert list(zip(page_miles.tolist(), page_rids.tolist(), strict=True)) == expected
 
 
-def test_a_row_id_is_found_among_a_sorted_set():
-    members = np.array([3, 5, 9], dtype=np.int64)
-    found = nearby.among(np.array([1, 3, 4, 5, 9, 10]), members)
-    assert found.tolist() == [False, True, False, True, True, False]
-    assert nearby.among(np.array([1, 2]), np.array([], dtype=np.int64)).tolist() == [False, False]
+def test_a_clause_set_holds_exactly_its_rows():
+    rows = nearby.RowSet(np.array([3, 5, 9], dtype=np.int64), rows=12)
+    assert rows.holds(np.array([1, 3, 4, 5, 9, 11])).tolist() == [
+        False,
+        True,
+        False,
+        True,
+        True,
+        False,
+    ]
+    assert nearby.RowSet(np.array([], dtype=np.int64), rows=4).holds(np.array([0, 3])).tolist() == [
+        False,
+        False,
+    ]

@@ -226,6 +226,8 @@ cluster_start() {
   fetch_tarball
   unpack
   local port started=()
+  # The clock starts at the launch: `elasticsearch -d` itself returns only once its node is up.
+  local launched; launched=$(date +%s)
   for port in $(cluster_ports); do
     node_answers "$port" && continue
     configure_node "$port"
@@ -240,11 +242,10 @@ cluster_start() {
   wait
   local first; first=$(cluster_ports | head -1)
   local health="$(cluster_url "$first")/_cluster/health?wait_for_nodes=${CLUSTER_NODES}&wait_for_status=green&timeout=1s"
-  local waited=0
   until curl -fsS --max-time 5 "$health" >/dev/null 2>&1; do
-    sleep 1; waited=$((waited + 1))
-    if [ "$waited" -ge "${PD_ES_START_TIMEOUT:-180}" ]; then
-      log "the cluster was not green with ${CLUSTER_NODES} nodes within ${waited}s; see $(node_dir "$first")/logs"
+    sleep 1
+    if [ "$(seconds_since "$launched")" -ge "${PD_ES_START_TIMEOUT:-180}" ]; then
+      log "the cluster was not green with ${CLUSTER_NODES} nodes within $(seconds_since "$launched")s; see $(node_dir "$first")/logs"
       exit 1
     fi
   done
@@ -256,7 +257,7 @@ cluster_start() {
       exit 3
     fi
   done
-  log "cluster green with ${CLUSTER_NODES} nodes after ${waited}s (started: ${started[*]:-none})"
+  log "cluster green with ${CLUSTER_NODES} nodes after $(seconds_since "$launched")s (started: ${started[*]:-none})"
 }
 
 cluster_stop() {

@@ -15,7 +15,7 @@ DEFAULTS = {
     "PD_ES_SHARDS": 1,
     "PD_ES_REPLICAS": 0,
     "PD_RATE_LIMIT": "120/minute",
-    "PD_RATE_LIMIT_STORAGE": "memory://",
+    "PD_RATE_LIMIT_STORAGE": "local://",
     "PD_MAX_PAGE_SIZE": 50,
     "PD_BROKER_URL": None,
     "PD_REDIS_URL": None,

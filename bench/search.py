@@ -4,7 +4,8 @@
 
 Runs on both engines (Elasticsearch at PD_BENCH_ELASTICSEARCH_URL), prints import throughput and
 p50/p95 latency per query kind through the API (Flask, in-process), and for Elasticsearch the same
-request bodies sent directly with the client, so the API's overhead ratio can be tracked.
+request bodies sent directly with the client, so the API's overhead ratio can be tracked (each query
+is timed both ways back to back, taking turns to go first).
 """
 
 import argparse
@@ -81,30 +82,42 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), p95
 
 
-def time_api(client, mix) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {k: [] for k in QUERY_KINDS}
-    for kind, item in mix:
-        url = f"/v1/providers/{item}" if kind == "lookup" else "/v1/providers"
-        start = time.perf_counter()
-        response = client.get(url, query_string=None if kind == "lookup" else item)
-        times[kind].append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, response.json
-    return times
+def time_api_once(client, kind, item) -> float:
+    url = f"/v1/providers/{item}" if kind == "lookup" else "/v1/providers"
+    start = time.perf_counter()
+    response = client.get(url, query_string=None if kind == "lookup" else item)
+    elapsed = (time.perf_counter() - start) * 1000
+    assert response.status_code == 200, response.json
+    return elapsed
 
 
-def time_direct(engine, mix) -> dict[str, list[float]]:
+def time_direct_once(engine, kind, item) -> float:
     client = engine.client
-    times: dict[str, list[float]] = {k: [] for k in QUERY_KINDS}
-    for kind, item in mix:
-        start = time.perf_counter()
-        if kind == "lookup":
-            client.get(index=engine.alias, id=item, source_excludes=es_query.SOURCE_EXCLUDES)
+    start = time.perf_counter()
+    if kind == "lookup":
+        client.get(index=engine.alias, id=item, source_excludes=es_query.SOURCE_EXCLUDES)
+    else:
+        body = es_query.search_body(load_search_args(MultiDict(item)))
+        body["source"] = body.pop("_source")
+        client.search(index=engine.alias, **body)
+    return (time.perf_counter() - start) * 1000
+
+
+def time_mix(client, engine, mix) -> tuple[dict[str, list[float]], dict[str, list[float]] | None]:
+    """Each query through the API and, with an engine, sent directly, one right after the other
+    and first in turn, so both meet the engine's caches in the same state."""
+    api: dict[str, list[float]] = {k: [] for k in QUERY_KINDS}
+    direct: dict[str, list[float]] | None = None if engine is None else {k: [] for k in QUERY_KINDS}
+    for i, (kind, item) in enumerate(mix):
+        if direct is None:
+            api[kind].append(time_api_once(client, kind, item))
+        elif i % 2:
+            direct[kind].append(time_direct_once(engine, kind, item))
+            api[kind].append(time_api_once(client, kind, item))
         else:
-            body = es_query.search_body(load_search_args(MultiDict(item)))
-            body["source"] = body.pop("_source")
-            client.search(index=engine.alias, **body)
-        times[kind].append((time.perf_counter() - start) * 1000)
-    return times
+            api[kind].append(time_api_once(client, kind, item))
+            direct[kind].append(time_direct_once(engine, kind, item))
+    return api, direct
 
 
 def run(locations: int, queries: int, seed: int, es_url: str | None) -> None:
@@ -134,9 +147,9 @@ def run(locations: int, queries: int, seed: int, es_url: str | None) -> None:
         )
         app = create_app(config)
         client = app.test_client()
-        time_api(client, mix[: max(3, len(mix) // 10)])  # warm caches
-        api = time_api(client, mix)
-        direct = time_direct(engine, mix) if kind == "elasticsearch" else None
+        direct_engine = engine if kind == "elasticsearch" else None
+        time_mix(client, direct_engine, mix[: max(3, len(mix) // 10)])  # warm caches
+        api, direct = time_mix(client, direct_engine, mix)
         for query_kind in QUERY_KINDS:
             p50, p95 = percentiles(api[query_kind])
             line = [kind, query_kind, f"{p50:.1f}", f"{p95:.1f}"]

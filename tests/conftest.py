@@ -46,7 +46,7 @@ def engine_config(kind: str, data_dir: Path, prefix: str = TEST_PREFIX) -> dict:
         "PD_INDEX_PREFIX": prefix,
         "PD_ES_TIMEOUT": 30.0,
         "PD_RATE_LIMIT": "100000/minute",
-        "PD_RATE_LIMIT_STORAGE": "memory://",
+        "PD_RATE_LIMIT_STORAGE": "local://",
         "PD_MAX_PAGE_SIZE": 50,
         "PD_API_KEYS": API_KEYS,
         "ELASTICSEARCH_URL": ES_URL if kind == "elasticsearch" else None,

@@ -14,7 +14,8 @@ from app.match.assign import UNASSIGNED_COST, solve, total_cost
 from app.match.candidates import OffersByLatitude
 from app.match.member import FamilyPCP
 from app.match.offers import build_table
-from app.match.scoring import evaluate, great_circle_miles
+from app.match.scoring import evaluate
+from app.search.geo import great_circle_miles_to_many as great_circle_miles
 from tests.test_match_rules import HOME, MILE_NORTH, RULES, member, npi, offer
 
 # (places per member, least arcs) of the first network: as shipped, and as small as possible.

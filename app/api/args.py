@@ -278,8 +278,28 @@ def load_search_args(
 ) -> SearchQuery:
     """Parse request.args; a scalar parameter given twice is an error naming it. `plans` (code ->
     name, from the engine) lets plan names typed in `q` be read as the `plan` filter."""
-    schema = ProviderSearchArgs(max_page_size=max_page_size, plans=plans)
+    schema = _search_schema(max_page_size, plans or _NO_PLANS)
     return schema.load(query_data(args, schema))
+
+
+# Building a schema costs more than loading one: one per (page size, plan names) is kept. The
+# plan names are the engine's own dict, replaced when a new generation goes live, so they are
+# told apart by identity and the dict is kept with its schema (its id cannot be reused meanwhile).
+_SCHEMAS: dict[tuple[int, int], tuple[dict, "ProviderSearchArgs"]] = {}
+_SCHEMAS_KEPT = 8
+_NO_PLANS: dict[str, str] = {}
+
+
+def _search_schema(max_page_size: int, plans: dict[str, str]) -> "ProviderSearchArgs":
+    key = (max_page_size, id(plans))
+    kept = _SCHEMAS.get(key)
+    if kept is not None and kept[0] is plans:
+        return kept[1]
+    schema = ProviderSearchArgs(max_page_size=max_page_size, plans=plans)
+    if len(_SCHEMAS) >= _SCHEMAS_KEPT:
+        _SCHEMAS.clear()
+    _SCHEMAS[key] = (plans, schema)
+    return schema
 
 
 def query_data(args: MultiDict, schema: Schema) -> dict:

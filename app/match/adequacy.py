@@ -8,7 +8,8 @@ import numpy as np
 from app.engines.base import Engine
 from app.match.offers import build_table, search_offers
 from app.match.rules import Rules
-from app.match.scoring import ACCEPTING_CODE, great_circle_miles
+from app.match.scoring import ACCEPTING_CODE
+from app.search.geo import great_circle_miles_to_many
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ def nearest_miles(points: list[MemberPoint], lats: np.ndarray, lons: np.ndarray)
     """For each point, the distance to the nearest of these places (inf when there are none)."""
     if not len(lats):
         return np.full(len(points), np.inf)
-    return np.array([great_circle_miles(p.lat, p.lon, lats, lons).min() for p in points])
+    return np.array([great_circle_miles_to_many(p.lat, p.lon, lats, lons).min() for p in points])
 
 
 def adequacy_report(

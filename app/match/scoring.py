@@ -12,7 +12,7 @@ import numpy as np
 from app.match.member import Member
 from app.match.offers import PCP_TYPES, OfferTable, pcp_type_bits
 from app.match.rules import PREFERENCES, Rules
-from app.search.geo import EARTH_RADIUS_MILES
+from app.search.geo import great_circle_miles_to_many
 from app.vocab.codes import ACCEPTING, ACCESSIBILITY
 from app.vocab.languages import matching_tags
 
@@ -57,15 +57,6 @@ class Evaluation:
 
     def failed(self, position: int) -> list[str]:
         return [rule for rule in HARD_RULES if not self.passes[rule][position]]
-
-
-def great_circle_miles(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-    """Haversine miles from one point to many (the radius the search engines use)."""
-    phi1, phi2 = np.radians(lat), np.radians(lats)
-    dphi = phi2 - phi1
-    dlmb = np.radians(lons - lon)
-    a = np.sin(dphi / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_MILES * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def allowed_pcp_bits(member: Member, rules: Rules) -> int:
@@ -137,7 +128,9 @@ def evaluate_many(
     for r, member in enumerate(members):
         limit[r] = radius if radius is not None else max_distance(member, rules)
         lat[r], lon[r] = member.lat, member.lon
-    distance = great_circle_miles(lat, lon, table.lat[idx][None, :], table.lon[idx][None, :])
+    distance = great_circle_miles_to_many(
+        lat, lon, table.lat[idx][None, :], table.lon[idx][None, :]
+    )
     npi = table.npi[idx]
     known = np.zeros(distance.shape, dtype=bool)
     family = np.zeros(distance.shape, dtype=bool)

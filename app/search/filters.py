@@ -124,9 +124,14 @@ READ_PARAMETERS = (*(f.parameter for f in FILTERS if f.readable), "near")
 GIVE_UP_ORDER = tuple(sorted((f for f in FILTERS if f.give_up), key=lambda f: f.give_up))
 
 
+_BY_GRAIN: dict[str, tuple[Filter, ...]] = {}
+for _f in FILTERS:
+    _BY_GRAIN[_f.grain] = (*_BY_GRAIN.get(_f.grain, ()), _f)
+
+
 def at(grain: str) -> tuple[Filter, ...]:
     """The filters of one grain, in declaration order."""
-    return tuple(f for f in FILTERS if f.grain == grain)
+    return _BY_GRAIN.get(grain, ())
 
 
 def values(query, flt: Filter):

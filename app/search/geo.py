@@ -6,7 +6,7 @@ distance uses. Against the WGS-84 ellipsoid (geopy's geodesic) it differs by und
 
 import math
 
-from geopy.distance import great_circle
+import numpy as np
 
 EARTH_RADIUS_METERS = 6371008.7714
 METERS_PER_MILE = 1609.344
@@ -16,8 +16,21 @@ BOX_PAD_DEGREES = 1e-3
 
 
 def great_circle_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in miles between two points given in degrees (geopy)."""
-    return great_circle((lat1, lon1), (lat2, lon2), radius=EARTH_RADIUS_METERS / 1000).miles
+    """Great-circle distance in miles between two points given in degrees (haversine)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    half_dphi = (phi2 - phi1) / 2
+    half_dlmb = math.radians(lon2 - lon1) / 2
+    a = math.sin(half_dphi) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(half_dlmb) ** 2
+    return 2 * EARTH_RADIUS_MILES * math.asin(math.sqrt(min(1.0, a)))
+
+
+def great_circle_miles_to_many(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray):
+    """The same distance from one point to many (arrays of degrees)."""
+    phi1, phi2 = np.radians(lat), np.radians(lats)
+    half_dphi = (phi2 - phi1) / 2
+    half_dlmb = np.radians(lons - lon) / 2
+    a = np.sin(half_dphi) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(half_dlmb) ** 2
+    return 2 * EARTH_RADIUS_MILES * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def unit_vector(lat: float, lon: float) -> tuple[float, float, float]:

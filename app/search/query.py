@@ -1,6 +1,7 @@
 """The engine-neutral search request: what to match, how to sort, where to resume."""
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import combinations
 
 from app.search import filters
@@ -56,11 +57,21 @@ class SearchQuery:
     # How `q` was read (None when it was not): shown to the user, never sent to an engine.
     reading: Reading | None = field(default=None, compare=False)
 
-    @property
-    def has_plan_filter(self) -> bool:
-        return any(filters.is_set(self, f) for f in filters.at(filters.PLAN))
+    # Worked out once per query (results ask for each location): a query is never changed.
+    @cached_property
+    def plan_conditions(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """(plan entry field, values it must be one of) for each plan-level filter given."""
+        return tuple(
+            (f.field, filters.values(self, f))
+            for f in filters.at(filters.PLAN)
+            if filters.is_set(self, f)
+        )
 
     @property
+    def has_plan_filter(self) -> bool:
+        return bool(self.plan_conditions)
+
+    @cached_property
     def has_location_filter(self) -> bool:
         located = any(filters.is_set(self, f) for f in filters.at(filters.LOCATION))
         return bool(self.geo or located or self.has_plan_filter)
@@ -95,8 +106,4 @@ def plan_filter_keys(query: SearchQuery) -> list[str]:
 
 def plan_matches(plan: dict, query: SearchQuery) -> bool:
     """True when one plan entry satisfies the plan-level filters."""
-    return all(
-        plan[f.field] in filters.values(query, f)
-        for f in filters.at(filters.PLAN)
-        if filters.is_set(query, f)
-    )
+    return all(plan[name] in values for name, values in query.plan_conditions)

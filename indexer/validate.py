@@ -9,7 +9,16 @@ value, reason) with severity `warning`.
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    missing,
+    post_load,
+    pre_load,
+    validate,
+)
 
 from app.vocab import languages, nucc
 from app.vocab.addresses import place_key
@@ -101,19 +110,24 @@ class RosterRowSchema(Schema):
 
     @post_load
     def to_record(self, data, **kwargs):
-        notes: list[tuple[str, str, str, str]] = []  # (severity, field, value, reason)
-        for name in ("last_updated", "last_verified"):
-            if data.get(name) is not None:
-                data[name] = data[name].isoformat()
-        _check_codes(data, notes)
-        _check_languages(data, notes)
-        _check_name(data, notes)
-        _check_place(data, notes)
-        _check_phone(data, notes)
-        _check_ages(data, notes)
-        _check_plan(data, notes)
-        data["_notes"] = notes
-        return data
+        return _to_record(data)
+
+
+def _to_record(data: dict) -> dict:
+    """The checks across values, on the values each column gave."""
+    notes: list[tuple[str, str, str, str]] = []  # (severity, field, value, reason)
+    for name in ("last_updated", "last_verified"):
+        if data.get(name) is not None:
+            data[name] = data[name].isoformat()
+    _check_codes(data, notes)
+    _check_languages(data, notes)
+    _check_name(data, notes)
+    _check_place(data, notes)
+    _check_phone(data, notes)
+    _check_ages(data, notes)
+    _check_plan(data, notes)
+    data["_notes"] = notes
+    return data
 
 
 def _check_codes(data: dict, notes: list) -> None:
@@ -277,9 +291,54 @@ def _check_plan(data: dict, notes: list) -> None:
         data["plan_provider_id"] = None
 
 
-_schema = RosterRowSchema()
 # The roster layout's columns, in the order the README documents them.
 ROSTER_COLUMNS = tuple(RosterRowSchema._declared_fields)
+
+
+class _Column:
+    """One roster column's field, its loads remembered by value.
+
+    A roster repeats a provider's values on each of its rows, a location's on each plan there and
+    a plan's on each of its providers, so most values have been loaded before: the outcome is
+    looked up instead of loaded again. Fields are independent of each other (the checks across
+    columns run afterwards, on every row), so this is exactly what loading the whole row gives.
+    """
+
+    KEPT = 20_000  # outcomes remembered; the rows of one provider or place come together
+
+    def __init__(self, name: str, field: fields.Field):
+        self.name = name
+        self.field = field
+        self.outcomes: dict = {}
+
+    def load(self, value):
+        """(value loaded or `missing`, None) or (`missing`, the field's messages)."""
+        # Text is the rule; a spreadsheet's 1 and 1.0 and True are equal keys but not one value.
+        key = value if type(value) is str else (type(value), value)
+        try:
+            outcome = self.outcomes.get(key)
+        except TypeError:  # a reader handed over something unhashable: load it every time
+            return self._load(value)
+        if outcome is None:
+            if len(self.outcomes) >= self.KEPT:
+                self.outcomes.clear()
+            outcome = self.outcomes[key] = self._load(value)
+        loaded, messages = outcome
+        # The caller changes its record: each row gets lists of its own.
+        return (list(loaded) if isinstance(loaded, list) else loaded), messages
+
+    def _load(self, value):
+        given = missing if value in ("", None) else value  # a blank cell is no value
+        try:
+            return self.field.deserialize(given, self.name), None
+        except ValidationError as exc:
+            # A bad value is left out: the column then holds what a row without it would.
+            default = self.field.load_default
+            return (default() if callable(default) else default), exc.messages
+
+
+# Fields bound to a schema, as a whole-row load uses them.
+_COLUMNS = tuple(_Column(name, field) for name, field in RosterRowSchema().load_fields.items())
 
 Row = dict[str, str] | list[RowError] | Skipped
 
@@ -308,24 +367,25 @@ def validate_rows(
 def load_row(line: int, raw: dict[str, str]) -> tuple[dict | None, list[RowError]]:
     """One row -> (record, warnings) or (None, problems with at least one error)."""
     problems: list[RowError] = []
-    try:
-        record = _schema.load(raw)
-    except ValidationError as exc:
-        messages = exc.normalized_messages()
-        bad_optional = [name for name in messages if name not in KEY_FIELDS]
-        if {"latitude", "longitude"} & set(bad_optional):
-            bad_optional += ["latitude", "longitude"]  # they come together or not at all
+    data: dict = {}
+    messages: dict = {}
+    for column in _COLUMNS:
+        loaded, failed = column.load(raw.get(column.name))
+        if loaded is not missing:
+            data[column.name] = loaded
+        if failed is not None:
+            messages[column.name] = failed
+    if messages:
         for name in sorted(messages):
             severity = ERROR if name in KEY_FIELDS else WARNING
             problems.extend(_problems(line, raw, name, messages[name], severity))
         if any(name in KEY_FIELDS for name in messages):
             return None, problems
-        try:
-            record = _schema.load({k: v for k, v in raw.items() if k not in bad_optional})
-        except ValidationError as again:  # a value the first pass could not reach
-            for name, reasons in sorted(again.normalized_messages().items()):
-                problems.extend(_problems(line, raw, name, reasons, ERROR))
-            return None, problems
+        if {"latitude", "longitude"} & set(messages):
+            # They come together or not at all.
+            data.pop("latitude", None)
+            data.pop("longitude", None)
+    record = _to_record(data)
     notes = record.pop("_notes")
     consequences = {name: reason for _, name, _, reason in notes}
     # A value left out in the first pass says so once, with what followed from it.

@@ -2,6 +2,7 @@
 
 import itertools
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 from app.vocab import text
 from app.vocab.hours import open_times
@@ -72,6 +73,19 @@ def direct_words(doc: dict) -> list[str]:
     return [w for w in words if w]
 
 
+@lru_cache(maxsize=4096)  # a few hundred codes, each on thousands of providers
+def _specialty_words(code: str, display: str) -> tuple[str, ...]:
+    """The words a specialty is found by: its names in English and Spanish and its terms."""
+    known = describe_specialty(code)
+    if not known.known:
+        # A code NUCC does not have stays findable as it was written.
+        return tuple(text.tokens(code))
+    words = [*text.tokens(display), *text.tokens(known.display_es)]
+    for term in known.terms:
+        words.extend(text.tokens(term))
+    return tuple(words)
+
+
 def search_text(doc: dict) -> str:
     """Every word a visitor may type to find this provider: names (and their other forms),
     specialties, group, office, and the numbers and codes of `direct_words`."""
@@ -82,15 +96,7 @@ def search_text(doc: dict) -> str:
             words.extend(text.tokens(part))
     words.extend(person_name_words(name))
     for specialty in doc["specialties"]:
-        known = describe_specialty(specialty["code"])
-        if not known.known:
-            # A code NUCC does not have stays findable as it was written.
-            words.extend(text.tokens(specialty["code"]))
-            continue
-        words.extend(text.tokens(specialty["display"]))
-        words.extend(text.tokens(known.display_es))
-        for term in known.terms:
-            words.extend(text.tokens(term))
+        words.extend(_specialty_words(specialty["code"], specialty["display"]))
     if doc.get("medical_group"):
         words.extend(text.tokens(doc["medical_group"]))
     for location in doc["locations"]:

@@ -34,6 +34,8 @@ MAX_QUERY_TOKENS = 12
 
 def fold(text: str) -> str:
     """Lowercase and strip accents: 'Núñez' -> 'nunez'."""
+    if text.isascii():  # nothing to decompose (most names and words)
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 

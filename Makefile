@@ -17,7 +17,7 @@ TEST_REDIS_URL := $(or $(PD_TEST_REDIS_URL),redis://127.0.0.1:$(or $(PD_REDIS_PO
 TRANSLATIONS := app/web/translations
 MO := $(patsubst %.po,%.mo,$(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test test-cluster install lint format elasticsearch elasticsearch-stop cluster cluster-stop redis browser translations worker bench bench-imports bench-suggest bench-fhir bench-fhir-export bench-http bench-assignments clean
+.PHONY: run test test-cluster install lint format elasticsearch elasticsearch-stop cluster cluster-stop redis browser translations worker bench bench-imports bench-suggest bench-fhir bench-fhir-export bench-http bench-index bench-assignments clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -96,6 +96,9 @@ bench-fhir-export: install elasticsearch
 
 bench-http: install elasticsearch
 	PD_BENCH_ELASTICSEARCH_URL=$(TEST_ES_URL) $(BIN)/python -m bench.http $(BENCH_ARGS)
+
+bench-index: install elasticsearch
+	PD_BENCH_ELASTICSEARCH_URL=$(TEST_ES_URL) $(BIN)/python -m bench.plain_index $(BENCH_ARGS)
 
 bench-assignments: install
 	$(BIN)/python -m bench.assignments $(BENCH_ARGS)

@@ -198,6 +198,16 @@ def test_a_celery_worker_runs_the_import(celery_config, tmp_path):
         job = wait_for(client, upload(client, roster).headers["Location"], timeout=90)
         assert job["state"] == "succeeded", (job, (tmp_path / "worker.log").read_text())
         assert job["progress"]["rows_read"] == rows
+        # The worker logs as the app does: one JSON object a line (its start-up banner aside).
+        logged = [
+            json.loads(line)
+            for line in (tmp_path / "worker.log").read_text().splitlines()
+            if line.startswith("{")
+        ]
+        assert {"time", "level", "logger", "message"} <= set(logged[0])
+        finished = [e for e in logged if "succeeded in" in e["message"]]
+        assert len(finished) == 2 and {e["logger"] for e in finished} == {"celery.app.trace"}
+        assert any(e["message"].endswith("ready.") for e in logged)
     finally:
         worker.stop()
 

@@ -1,0 +1,45 @@
+"""The on-disk sort under every import: key order, every record back as it went in, nothing left."""
+
+import random
+
+from indexer.staging import external_sort, record_key
+
+
+def test_records_come_back_in_key_order_whole_and_the_runs_are_removed(tmp_path):
+    rng = random.Random(3)
+    records = [
+        {
+            "npi": f"{rng.randrange(10**9, 10**10)}",
+            "location_id": rng.choice(["L1", "L2", "Núñez-3"]),
+            "plan": rng.choice([None, "sunrise-medi-cal", "golden-poppy"]),
+            "languages": rng.sample(["es", "en", "zh-Hant", "yue"], 2),
+            "latitude": rng.uniform(32, 42),
+            "telehealth": rng.random() < 0.5,
+            "notes": {"nested": [1, 2.5, None, "ñ"]},
+            "line": n,
+        }
+        for n in range(500)
+    ]
+    for record in records:
+        # Values one record holds twice (one language spoken by the provider and the staff).
+        record["staff_languages"] = [record["languages"][0], "en"]
+        record["also"] = record["notes"]
+    told = []
+    out = list(
+        external_sort(iter(records), record_key, str(tmp_path), chunk=37, sorted_all=told.append)
+    )
+    assert told == [500]
+    assert [record_key(r) for r in out] == sorted(record_key(r) for r in records)
+    assert sorted(out, key=lambda r: r["line"]) == records
+    # Each record comes back with values of its own, never another record's.
+    assert all(r["also"] == {"nested": [1, 2.5, None, "ñ"]} for r in out)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_runs_are_removed_when_the_reader_stops_early(tmp_path):
+    records = [{"npi": f"{n:010d}", "location_id": "L", "plan": None} for n in range(100, 0, -1)]
+    sorted_records = external_sort(iter(records), record_key, str(tmp_path), chunk=10)
+    assert next(sorted_records)["npi"] == "0000000001"
+    assert len(list(tmp_path.iterdir())) == 10
+    sorted_records.close()
+    assert list(tmp_path.iterdir()) == []

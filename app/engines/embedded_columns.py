@@ -148,106 +148,149 @@ def _pointers(owner: np.ndarray, owners: int) -> np.ndarray:
     return ptr
 
 
-def _columns_of(rows: list[tuple], width: int) -> list[list]:
-    return [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+# Rows read from SQLite at a time while the columns are built: memory stays flat in the directory's
+# size (the arrays themselves aside), rather than holding every row as Python objects.
+READ_BATCH = 50_000
 
 
-def _encode(values: list) -> tuple[np.ndarray, list[str]]:
-    """Codes of the values in their field's sorted vocabulary (None coded as "")."""
-    vocab = sorted({v or "" for v in values})
-    return _coded(values, vocab), vocab
+class _Vocabulary:
+    """A text column's values coded as they are read, in first-seen order; `final` recodes them
+    as positions in the sorted vocabulary the columns keep ("" for a missing value)."""
+
+    def __init__(self):
+        self.seen: dict[str, int] = {}
+
+    def code(self, values) -> np.ndarray:
+        seen = self.seen
+        return np.fromiter(
+            (seen.setdefault(v or "", len(seen)) for v in values), dtype=np.int32, count=len(values)
+        )
+
+    def final(self, codes: np.ndarray, vocab: list[str] | None = None):
+        """(codes in the sorted vocabulary, narrowest integers; the vocabulary)."""
+        vocab = sorted(self.seen) if vocab is None else vocab
+        index = {v: i for i, v in enumerate(vocab)}
+        recode = np.zeros(max(len(self.seen), 1), dtype=np.int32)
+        for value, first_seen in self.seen.items():
+            recode[first_seen] = index[value]
+        return recode[codes].astype(_narrowest(len(vocab))), vocab
 
 
-def _coded(values: list, vocab: list[str]) -> np.ndarray:
-    index = {v: i for i, v in enumerate(vocab)}
-    # The narrowest integers that hold the codes: most fields have a few dozen values.
-    dtype = np.int8 if len(vocab) < 1 << 7 else np.int16 if len(vocab) < 1 << 15 else np.int32
-    return np.fromiter((index[v or ""] for v in values), dtype=dtype, count=len(values))
+def _narrowest(values: int):
+    """The narrowest integers that hold codes of `values` values: most fields have a few dozen."""
+    return np.int8 if values < 1 << 7 else np.int16 if values < 1 << 15 else np.int32
+
+
+def _read(db: sqlite3.Connection, query: str, kinds: tuple, params: tuple = ()) -> list:
+    """The columns of a query's rows, read a batch at a time: an array of each numeric column
+    (`kinds[i]` its dtype), and (codes, _Vocabulary) for each text column (`kinds[i]` None)."""
+    parts: list[list[np.ndarray]] = [[] for _ in kinds]
+    vocabularies = [_Vocabulary() if kind is None else None for kind in kinds]
+    cursor = db.execute(query, params)
+    while rows := cursor.fetchmany(READ_BATCH):
+        for i, values in enumerate(zip(*rows, strict=True)):
+            vocabulary = vocabularies[i]
+            if vocabulary is None:
+                parts[i].append(np.array(values, dtype=kinds[i]))
+            else:
+                parts[i].append(vocabulary.code(values))
+    columns: list = []
+    for kind, chunks, vocabulary in zip(kinds, parts, vocabularies, strict=True):
+        array = np.concatenate(chunks) if chunks else np.zeros(0, dtype=kind or np.int32)
+        columns.append(array if vocabulary is None else (array, vocabulary))
+    return columns
+
+
+def _coded(column, vocab: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
+    codes, vocabulary = column
+    return vocabulary.final(codes, vocab)
 
 
 def build(db: sqlite3.Connection) -> Columns:
     """Read the generation's tables into columns."""
     vocab: dict[str, list[str]] = {}
 
-    def encoded(name: str, values: list) -> np.ndarray:
-        codes, vocab[name] = _encode(values)
+    def encoded(name: str, column) -> np.ndarray:
+        codes, vocab[name] = _coded(column)
         return codes
 
-    rows = db.execute(
+    pids, entity, gender, pcp, age_min, age_max, group = _read(
+        db,
         "SELECT id, entity_type, gender, pcp, age_min, age_max, medical_group FROM providers"
-        " ORDER BY id"
-    ).fetchall()
-    pids, entity, gender, pcp, age_min, age_max, group = _columns_of(rows, 7)
-    del rows
-    provider_id = np.array(pids, dtype=np.int64)
+        " ORDER BY id",
+        (np.int64, None, None, bool, np.int16, np.int16, None),
+    )
+    provider_id = pids
     providers = len(provider_id)
 
-    def dense(ids) -> np.ndarray:
-        return np.searchsorted(provider_id, np.array(ids, dtype=np.int64)).astype(np.int32)
+    def dense(ids: np.ndarray) -> np.ndarray:
+        return np.searchsorted(provider_id, ids).astype(np.int32)
 
     def rank(order_by: str) -> np.ndarray:
-        ids = [i for (i,) in db.execute(f"SELECT id FROM providers ORDER BY {order_by}")]
+        (ids,) = _read(db, f"SELECT id FROM providers ORDER BY {order_by}", (np.int64,))
         ranks = np.empty(providers, dtype=np.int32)
         ranks[dense(ids)] = np.arange(providers, dtype=np.int32)
         return ranks
 
-    term_rows = db.execute(
-        "SELECT provider_id, field, value FROM provider_terms",
-    ).fetchall()
-    by_field: dict[str, tuple[list, list]] = {}
-    for pid, field, value in term_rows:
-        owners, values = by_field.setdefault(field, ([], []))
-        owners.append(pid)
-        values.append(value)
-    del term_rows
+    def provider_field(field: str) -> list:
+        return _read(
+            db,
+            "SELECT provider_id, value FROM provider_terms WHERE field = ?",
+            (np.int64, None),
+            (field,),
+        )
+
     # Primary specialties are coded in the specialty vocabulary: the ranking compares them.
-    primary_owners, primary_values = by_field.get(sql.PRIMARY_SPECIALTY_TERM, ([], []))
-    vocab["specialty"] = sorted(set(by_field.get("specialty", ([], []))[1] + primary_values))
+    primary_owners, primary_values = provider_field(sql.PRIMARY_SPECIALTY_TERM)
     provider_terms = {}
     for field in PROVIDER_TERM_FIELDS:
-        owners, values = by_field.get(field, ([], []))
-        if field not in vocab:
-            vocab[field] = sorted(set(values))
-        codes = _coded(values, vocab[field])
+        owners, values = provider_field(field)
+        if field == "specialty":
+            vocab[field] = sorted(set(values[1].seen) | set(primary_values[1].seen))
+        codes, vocab[field] = _coded(values, vocab.get(field))
         provider_terms[field] = Terms.build(dense(owners), codes, providers, len(vocab[field]))
     primary = np.full(providers, -1, dtype=np.int32)
-    primary[dense(primary_owners)] = _coded(primary_values, vocab["specialty"])
+    primary[dense(primary_owners)] = _coded(primary_values, vocab["specialty"])[0]
 
-    rows = db.execute(
-        "SELECT id, provider_id, ord, lat, lon, x, y, z, city, zip, telehealth FROM locations"
-    ).fetchall()
-    lids, lpids, ords, lats, lons, xs, ys, zs, cities, zips, tele = _columns_of(rows, 11)
-    del rows
-    key = spatial_key(np.array(lats, dtype=np.float64), np.array(lons, dtype=np.float64))
+    lids, lpids, ords, lats, lons, xs, ys, zs, cities, zips, tele = _read(
+        db,
+        "SELECT id, provider_id, ord, lat, lon, x, y, z, city, zip, telehealth FROM locations",
+        (np.int64, np.int64, np.int32, *(np.float64,) * 5, None, None, bool),
+    )
+    key = spatial_key(lats, lons)
+    del lats, lons
     order = np.argsort(key, kind="stable")
-    location_id = np.array(lids, dtype=np.int64)[order]
+    location_id = lids[order]
     locations = len(location_id)
     by_id = np.argsort(location_id)  # location id order -> spatial position
     sorted_ids = location_id[by_id]
 
-    def located(ids) -> np.ndarray:
-        return by_id[np.searchsorted(sorted_ids, np.array(ids, dtype=np.int64))].astype(np.int32)
+    def located(ids: np.ndarray) -> np.ndarray:
+        return by_id[np.searchsorted(sorted_ids, ids)].astype(np.int32)
 
     location_provider = dense(lpids)[order]
-    ord_ = np.array(ords, dtype=np.int32)[order]
+    ord_ = ords[order]
 
     location_terms = {}
     for field in LOCATION_TERM_FIELDS:
-        found = db.execute(
-            "SELECT location_id, value FROM location_terms WHERE field = ?", (field,)
-        ).fetchall()
-        owners = [r[0] for r in found]
-        codes = encoded(field, [r[1] for r in found])
+        owners, values = _read(
+            db,
+            "SELECT location_id, value FROM location_terms WHERE field = ?",
+            (np.int64, None),
+            (field,),
+        )
+        codes = encoded(field, values)
         location_terms[field] = Terms.build(located(owners), codes, locations, len(vocab[field]))
 
-    plan_rows = db.execute(
-        "SELECT location_id, plan, line_of_business, accepting FROM location_plans"
-    ).fetchall()
-    plan_location = located([r[0] for r in plan_rows])
-    plan = encoded("plan", [r[1] for r in plan_rows])
-    lob = encoded("line_of_business", [r[2] for r in plan_rows])
-    accepting = encoded("accepting", [r[3] for r in plan_rows])
-    del plan_rows
+    plan_locations, plans, lobs, accepting_values = _read(
+        db,
+        "SELECT location_id, plan, line_of_business, accepting FROM location_plans",
+        (np.int64, None, None, None),
+    )
+    plan_location = located(plan_locations)
+    plan = encoded("plan", plans)
+    lob = encoded("line_of_business", lobs)
+    accepting = encoded("accepting", accepting_values)
     by_location = np.argsort(plan_location, kind="stable")
 
     # Each provider's locations in ord order.
@@ -257,9 +300,9 @@ def build(db: sqlite3.Connection) -> Columns:
         provider_id=provider_id,
         entity_type=encoded("entity_type", entity),
         gender=encoded("gender", gender),
-        pcp=np.array(pcp, dtype=bool),
-        age_min=np.array(age_min, dtype=np.int16),
-        age_max=np.array(age_max, dtype=np.int16),
+        pcp=pcp,
+        age_min=age_min,
+        age_max=age_max,
         medical_group=encoded("medical_group", group),
         primary_specialty=primary,
         name_rank=rank("sort_name, npi"),
@@ -272,12 +315,12 @@ def build(db: sqlite3.Connection) -> Columns:
         location_key=key[order],
         location_provider=location_provider,
         ord=ord_,
-        x=np.array(xs, dtype=np.float64)[order],
-        y=np.array(ys, dtype=np.float64)[order],
-        z=np.array(zs, dtype=np.float64)[order],
+        x=xs[order],
+        y=ys[order],
+        z=zs[order],
         city=encoded("city", cities)[order],
         zip=encoded("zip", zips)[order],
-        telehealth=np.array(tele, dtype=bool)[order],
+        telehealth=tele[order],
         access=location_terms["access"],
         open=location_terms["open"],
         plan_ptr=_pointers(plan_location, locations),

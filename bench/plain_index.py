@@ -9,8 +9,8 @@ accepting), the shape a competent first design takes. Both answer the same searc
 miles of a ZIP centre, one plan, accepting new patients, nearest first, 10 per page, exact total,
 facet counts of specialty, language and gender — sent directly with the client, each search to both
 indices back to back, taking turns to go first. Both are merged into one segment before the searches
-(the directory merges each new generation before it goes live). The totals must agree (else it stops: the two are
-not answering the same question); the table gives p50/p95 per index and radius.
+(the directory merges each new generation before it goes live). The totals must agree (else it
+stops: the two are not answering the same question); the table gives p50/p95 per index and radius.
 """
 
 import argparse

@@ -4,19 +4,23 @@ Celery the Flask way: a task class that runs inside the app context; task module
 @shared_task and never import the app.
 """
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from celery import Celery, Task
+from celery import Celery, Task, bootsteps
 from celery.schedules import crontab
 from flask import Flask, current_app
+from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
 
 from app.fhir.export import export_job_here
 from app.jobs import tasks
+from app.jobs.liveness import beating, give_back_stalled
 from app.jobs.lock import FileLock, RedisLock
-from app.jobs.runner import assignment_job_here, fail_job, import_job_here
+from app.jobs.runner import STORES, assignment_job_here, fail_job, import_job_here
 from app.jobs.store import AssignmentJob, ExportJob, FileJobStore, RedisJobStore
 
 log = logging.getLogger(__name__)
@@ -28,11 +32,30 @@ def visibility_timeout(app: Flask) -> int:
     return int(app.config["PD_VISIBILITY_TIMEOUT"])
 
 
+def lease_seconds(app: Flask) -> int:
+    """How long a holder's lease (the import lock, a running job's beat) lasts unrenewed."""
+    return min(LEASE_SECONDS, visibility_timeout(app))
+
+
 def celery_init_app(app: Flask) -> Celery:
+    lease = lease_seconds(app)
+
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
             with app.app_context():
-                return self.run(*args, **kwargs)
+                kind = getattr(self, "job_kind", None)
+                if not (kind and args):
+                    return self.run(*args, **kwargs)
+                with beating(STORES[kind](), args[0], lease):
+                    return self.run(*args, **kwargs)
+
+        def on_retry(self, exc, task_id, args, kwargs, einfo):
+            # Waiting for its retry, the job still has a worker: its beat outlasts the wait.
+            kind = getattr(self, "job_kind", None)
+            if kind and args:
+                with app.app_context(), contextlib.suppress(RedisError):
+                    wait = tasks.RETRY["retry_backoff_max"] + lease
+                    STORES[kind]().beat(args[0], wait, holder=f"retry-{task_id}")
 
         def on_failure(self, exc, task_id, args, kwargs, einfo):
             # Called once the task has failed for good (not retried, or out of retries): its job
@@ -75,9 +98,37 @@ def celery_init_app(app: Flask) -> Celery:
             },
         },
     )
+    celery.steps["worker"].add(_stalled_jobs_step(app, lease))
     celery.set_default()
     app.extensions["celery"] = celery
     return celery
+
+
+def _stalled_jobs_step(app: Flask, lease: int) -> type[bootsteps.StartStopStep]:
+    """A worker step that looks for jobs whose worker is gone, three times a lease."""
+
+    def look() -> None:
+        with app.app_context():
+            try:
+                give_back_stalled({kind: store() for kind, store in STORES.items()}, SUBMIT)
+            except (RedisError, OperationalError) as exc:
+                log.warning("could not look for jobs that lost their worker: %s", exc)
+
+    class StalledJobs(bootsteps.StartStopStep):
+        requires = {"celery.worker.components:Timer"}
+
+        def __init__(self, worker, **kwargs):
+            super().__init__(worker, **kwargs)
+            self.timer = None
+
+        def start(self, worker):
+            self.timer = worker.timer.call_repeatedly(lease / 3, look, priority=10)
+
+        def stop(self, worker):
+            if self.timer is not None:
+                self.timer.cancel()
+
+    return StalledJobs
 
 
 def init_app(app: Flask) -> None:
@@ -100,7 +151,7 @@ def init_app(app: Flask) -> None:
             client, prefix=prefix, kind=ExportJob, namespace="export"
         )
         app.extensions["pd_import_lock"] = RedisLock(
-            client, f"{prefix}lock:directory", min(LEASE_SECONDS, visibility_timeout(app))
+            client, f"{prefix}lock:directory", lease_seconds(app)
         )
     else:
         app.extensions["pd_job_store"] = FileJobStore(data_dir / "jobs")
@@ -126,6 +177,9 @@ def submit_assignment(job_id: str) -> None:
 def submit_export(job_id: str) -> None:
     """Queue a FHIR export job on Celery, or with no broker run it on a thread of this process."""
     _dispatch(tasks.export_fhir_job, export_job_here, "export", job_id)
+
+
+SUBMIT = {"import": submit_import, "assignment": submit_assignment, "export": submit_export}
 
 
 def _dispatch(task, run_here: Callable[[str], None], kind: str, job_id: str) -> None:

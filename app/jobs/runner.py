@@ -62,12 +62,14 @@ def run_import(
     owner: str,
     progress: Progress | None = None,
     on_start: Callable[[], None] | None = None,
+    on_done: Callable[[ImportSummary], None] | None = None,
 ) -> ImportSummary:
     """Import the request's files into its source, holding the import lock throughout.
 
     The layout is loaded and the street geocoder built from the configuration (PD_GEOCODER…)
-    here, for every door alike. `on_start` runs once the lock is held. Raises DirectoryBusy when
-    another import holds the lock, and what `import_roster` raises.
+    here, for every door alike. `on_start` runs once the lock is held, `on_done` with the summary
+    before it is let go. Raises DirectoryBusy when another import holds the lock, and what
+    `import_roster` raises.
     """
     layout = load_layout(request.layout) if request.layout else None
     locate = street_geocoder_from(config)
@@ -91,6 +93,8 @@ def run_import(
         Reporter(summary, progress).phase(FHIR_VIEW)
         build_view(engine, config["PD_DATA_DIR"])
         summary.phase = DONE
+        if on_done is not None:
+            on_done(summary)
         return summary
 
 
@@ -101,6 +105,10 @@ def run_expiry(engine: Engine, *, config: Mapping, lock: Lock, owner: str) -> in
         if changed:
             build_view(engine, config["PD_DATA_DIR"])
         return changed
+
+
+class _FinishedMeanwhile(Exception):
+    """The job was finished by another delivery of it."""
 
 
 def run_import_job(
@@ -121,6 +129,10 @@ def run_import_job(
         return
 
     def started() -> None:
+        # Another delivery of this job may have finished it while this one waited for the lock.
+        current = store.get(job_id)
+        if current is not None and current.state in FINISHED:
+            raise _FinishedMeanwhile(current.state)
         store.update(
             job_id,
             state="running",
@@ -133,6 +145,20 @@ def run_import_job(
     def progress(summary: ImportSummary) -> None:
         store.update(job_id, **progress_of(summary))
 
+    def done(summary: ImportSummary) -> None:
+        # Still under the lock: a second delivery waiting for it then finds the job finished.
+        jobs_dir.mkdir(parents=True, exist_ok=True)
+        write_rejects(summary.errors, jobs_dir / f"{job_id}.rejects.csv")
+        store.update(
+            job_id,
+            state="succeeded",
+            finished_at=time.time(),
+            **progress_of(summary),
+            providers=summary.providers,
+            generation=summary.generation,
+            changes=summary.changes,
+        )
+
     try:
         summary = run_import(
             engine,
@@ -142,21 +168,14 @@ def run_import_job(
             owner=job_id,
             progress=progress,
             on_start=started,
+            on_done=done,
         )
     except ROSTER_PROBLEMS as exc:
         store.update(job_id, state="failed", finished_at=time.time(), error=str(exc))
         return
-    jobs_dir.mkdir(parents=True, exist_ok=True)
-    write_rejects(summary.errors, jobs_dir / f"{job_id}.rejects.csv")
-    store.update(
-        job_id,
-        state="succeeded",
-        finished_at=time.time(),
-        **progress_of(summary),
-        providers=summary.providers,
-        generation=summary.generation,
-        changes=summary.changes,
-    )
+    except _FinishedMeanwhile as finished:
+        log.info("import job %s: already %s", job_id, finished)
+        return
     log.info("import job %s: generation %s live", job_id, summary.generation)
 
 

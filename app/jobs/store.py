@@ -5,7 +5,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -159,6 +159,29 @@ class JobStore:
     def delete(self, job_id: str) -> None:
         raise NotImplementedError
 
+    def ids_in_state(self, state: str) -> list[str]:
+        """The ids of this store's jobs that are in `state`."""
+        ids = []
+        for raw in self.records():
+            data = json.loads(raw)
+            if data.get("state") == state:
+                ids.append(data["id"])
+        return ids
+
+    # A running job's beat: kept by the worker running it, so that a job whose worker is gone
+    # can be told from one still at work (app.jobs.liveness). Only Redis stores keep beats: a
+    # thread executor's jobs live and die with their process.
+    def beat(self, job_id: str, seconds: float, holder: str = "") -> None:
+        """Say the job has a worker (`holder`: one delivery of it) for the next `seconds`."""
+
+    def end_beat(self, job_id: str, holder: str = "") -> None:
+        """That worker is done with the job (others may still hold it)."""
+
+    def update_if_stalled(self, job_id: str, changes: Callable[[JobRecord], dict]):
+        """Apply `changes(job)` to a running job without a beat, atomically; return the updated
+        job, or None when the job is not running or still has a worker."""
+        return None
+
     def records(self) -> Iterator[str | bytes]:
         """Every job of this store as stored (JSON)."""
         raise NotImplementedError
@@ -213,6 +236,7 @@ class FileJobStore(JobStore):
 
 class RedisJobStore(JobStore):
     TTL_SECONDS = 30 * 24 * 3600
+    BEAT_KEY_SECONDS = 24 * 3600
     BATCH = 500
 
     def __init__(self, client, prefix: str = "pd:", kind: type = Job, namespace: str = "job"):
@@ -232,6 +256,45 @@ class RedisJobStore(JobStore):
 
     def delete(self, job_id: str) -> None:
         self.client.delete(self._key(job_id))
+
+    # A job's beats: a sorted set of its holders, each scored with the (Redis) time its beat
+    # lapses, so that one delivery ending never silences another still at work.
+    def _beat_key(self, job_id: str) -> str:
+        return f"{self.prefix}{self.namespace}-beat:{job_id}"
+
+    def _now(self, client=None) -> float:
+        seconds, micros = (client or self.client).time()
+        return seconds + micros / 1e6
+
+    def beat(self, job_id: str, seconds: float, holder: str = "") -> None:
+        key, now = self._beat_key(job_id), self._now()
+        with self.client.pipeline() as pipe:
+            pipe.zremrangebyscore(key, "-inf", now)
+            pipe.zadd(key, {holder: now + seconds})
+            pipe.expire(key, self.BEAT_KEY_SECONDS)
+            pipe.execute()
+
+    def end_beat(self, job_id: str, holder: str = "") -> None:
+        self.client.zrem(self._beat_key(job_id), holder)
+
+    def update_if_stalled(self, job_id: str, changes: Callable[[JobRecord], dict]):
+        key, beat = self._key(job_id), self._beat_key(job_id)
+
+        def transition(pipe):
+            job = self._load(pipe.get(key))
+            if job is None or job.state != "running":
+                return None
+            if pipe.zcount(beat, f"({self._now(pipe)}", "+inf"):
+                return None
+            for name, value in changes(job).items():
+                setattr(job, name, value)
+            pipe.multi()
+            pipe.set(key, json.dumps(asdict(job)), ex=self.TTL_SECONDS)
+            return job
+
+        # WATCH both: a beat or a change arriving meanwhile makes Redis refuse the write, and
+        # the check runs again on what is there now.
+        return self.client.transaction(transition, key, beat, value_from_callable=True)
 
     def records(self) -> Iterator[bytes]:
         keys = list(self.client.scan_iter(match=self._key("*"), count=self.BATCH))

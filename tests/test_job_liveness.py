@@ -1,0 +1,147 @@
+"""A job whose worker is gone, however it went, is queued again and run to the end by a worker;
+after MAX_RUNS runs it fails with the reason instead. Real Redis, real `make worker`."""
+
+import base64
+import contextlib
+import json
+import time
+import uuid
+
+import pytest
+
+from app import create_app
+from app.engines import create_engine
+from app.jobs.executors import SUBMIT
+from app.jobs.liveness import MAX_RUNS, give_back_stalled
+from app.jobs.lock import FileLock
+from app.jobs.request import ImportRequest
+from app.jobs.runner import STORES, run_import_job
+from app.jobs.store import AssignmentJob, FileJobStore, Job
+from tests.conftest import EDGE_ROSTER, REDIS_URL
+from tests.test_imports import EXPECTED_EDGE, STAFF, Worker, upload, wait_for
+
+
+@pytest.fixture
+def celery_config(fresh_config, redis_client):
+    return {
+        **fresh_config,
+        "PD_BROKER_URL": REDIS_URL,
+        "PD_QUEUE": f"{fresh_config['PD_INDEX_PREFIX']}imports-{uuid.uuid4().hex[:6]}",
+        "PD_VISIBILITY_TIMEOUT": 6,
+        "PD_REDELIVERY_CHECK_SECONDS": 1.0,
+    }
+
+
+def queued_job_ids(redis_client, queue: str) -> list[str]:
+    """The job ids of the task messages waiting on a queue: kombu keeps a Redis queue as a list
+    of messages whose body, base64, is the task's [args, kwargs, options]."""
+    bodies = (json.loads(raw)["body"] for raw in redis_client.lrange(queue, 0, -1))
+    return [json.loads(base64.b64decode(body))[0][0] for body in bodies]
+
+
+def test_running_jobs_without_a_beat_are_queued_again_or_failed(celery_config, redis_client):
+    app = create_app(celery_config)
+    queue = celery_config["PD_QUEUE"]
+    with app.app_context():
+        imports, assignments = STORES["import"](), STORES["assignment"]()
+        request = ImportRequest(files=[str(EDGE_ROSTER)])
+
+        def running(job_id: str, attempts: int, store=imports, beat: bool = False) -> None:
+            if store is imports:
+                job = Job.new(job_id, request, EDGE_ROSTER.parent)
+            else:
+                job = AssignmentJob(id=job_id, filename="m.csv", upload_path="/nowhere/m.csv")
+            job.state, job.attempts = "running", attempts
+            store.save(job)
+            if beat:
+                # Two deliveries hold it; one is done with it, the other still works.
+                store.beat(job_id, 30, holder="first")
+                store.beat(job_id, 30, holder="second")
+                store.end_beat(job_id, holder="first")
+
+        prefix = uuid.uuid4().hex[:8]
+        lost, alive, worn, waiting, lost_assignment = (f"{prefix}{n}" for n in range(5))
+        running(lost, 1)
+        running(alive, 1, beat=True)
+        running(worn, MAX_RUNS)
+        imports.save(Job.new(waiting, request, EDGE_ROSTER.parent))
+        running(lost_assignment, 2, store=assignments)
+
+        changed = give_back_stalled({k: s() for k, s in STORES.items()}, SUBMIT)
+
+        assert sorted(changed) == sorted(
+            [
+                ("import", lost, "queued"),
+                ("import", worn, "failed"),
+                ("assignment", lost_assignment, "queued"),
+            ]
+        )
+        assert imports.get(lost).state == "queued" and imports.get(lost).attempts == 1
+        assert imports.get(alive).state == "running"
+        assert imports.get(waiting).state == "queued"
+        failed = imports.get(worn)
+        assert failed.state == "failed" and failed.finished_at is not None
+        assert f"stopped while running it, {MAX_RUNS} times" in failed.error
+        assert assignments.get(lost_assignment).state == "queued"
+        # Each job given back is on the broker's queue again, once.
+        assert sorted(queued_job_ids(redis_client, queue)) == sorted([lost, lost_assignment])
+        # A second look changes nothing: what was given back is queued, not running.
+        assert give_back_stalled({k: s() for k, s in STORES.items()}, SUBMIT) == []
+        redis_client.delete(queue)
+
+
+def test_a_worker_takes_up_a_job_whose_worker_and_message_are_gone(
+    celery_config, redis_client, tmp_path
+):
+    """As Redis going away under a worker can leave it: the job reads running, its worker is gone
+    and the broker no longer holds its message. A worker finds it and runs it to the end."""
+    client = create_app(celery_config).test_client()
+    url = upload(client, EDGE_ROSTER).headers["Location"]
+    job_id = url.rsplit("/", 1)[1]
+    # No worker has taken it yet; its message is lost and its record left as a lost run leaves it.
+    assert redis_client.delete(celery_config["PD_QUEUE"]) == 1
+    app = create_app(celery_config)
+    with app.app_context():
+        STORES["import"]().update(job_id, state="running", attempts=1, started_at=time.time())
+    log_path = tmp_path / "worker.log"
+    worker = Worker(celery_config, log_path)
+    try:
+        job = wait_for(client, url, timeout=90)
+    finally:
+        worker.stop()
+    assert job["state"] == "succeeded", (job, log_path.read_text())
+    assert job["attempts"] == 2
+    assert job["progress"]["rows_imported"] == EXPECTED_EDGE["imported_rows"]
+    assert "lost its worker after 1 run(s); queued again" in log_path.read_text()
+    assert client.get(url, headers=STAFF).json["state"] == "succeeded"
+
+
+def test_a_delivery_that_waited_for_the_lock_finds_the_job_finished(fresh_config, tmp_path):
+    """Two deliveries of one job: the second waits for the import lock while the first finishes
+    the job. Holding the lock at last, it finds the job finished and imports nothing again."""
+    config = create_app(fresh_config).config
+    engine = create_engine(config)
+    store = FileJobStore(tmp_path / "jobs")
+    job_id = "twice"
+    store.save(Job.new(job_id, ImportRequest(files=[str(EDGE_ROSTER)]), EDGE_ROSTER.parent))
+    lock = FileLock(tmp_path / "import.lock")
+    run_import_job(engine, store, lock, job_id, tmp_path / "out", config)
+    first = store.get(job_id)
+    assert first.state == "succeeded" and first.attempts == 1
+    live = engine.health()["generation"]
+
+    class HandedOverLock:
+        """The lock as the second delivery meets it: the first, holding it, finishes the job
+        and only then lets go."""
+
+        @contextlib.contextmanager
+        def hold(self, owner):
+            store.update(job_id, state="succeeded")
+            with lock.hold(owner):
+                yield
+
+    store.update(job_id, state="running")  # as the second delivery reads it, before waiting
+    run_import_job(engine, store, HandedOverLock(), job_id, tmp_path / "out", config)
+    assert engine.health()["generation"] == live
+    assert store.get(job_id).attempts == 1
+    engine.close()

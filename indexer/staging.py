@@ -8,16 +8,19 @@ documents are built one provider at a time.
 
 import heapq
 import itertools
-import json
 import os
 import pickle
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+import orjson
+
 from indexer.records import RowError, warning
 
 CHUNK_RECORDS = 20_000
+# A kept record: one JSON object a line, keys sorted (files of one roster compare equal).
+KEPT_FORMAT = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
 
 
 def record_key(record: dict) -> tuple[str, str, str]:
@@ -47,9 +50,9 @@ def _load_run(path: str) -> Iterator[dict]:
 
 
 def _load(path: str) -> Iterator[dict]:
-    with open(path, encoding="utf-8") as fh:
+    with open(path, "rb") as fh:
         for line in fh:
-            yield json.loads(line)
+            yield orjson.loads(line)
 
 
 def external_sort(
@@ -182,9 +185,9 @@ class SourceFiles:
 
     def write(self, path: Path, records: Iterable[dict]) -> Iterator[dict]:
         """Write records to `path` as they pass through."""
-        with open(path, "w", encoding="utf-8") as fh:
+        with open(path, "wb") as fh:
             for record in records:
-                fh.write(json.dumps(record, separators=(",", ":"), sort_keys=True) + "\n")
+                fh.write(orjson.dumps(record, option=KEPT_FORMAT))
                 yield record
 
     def read(self, path: Path) -> Iterator[dict]:

@@ -5,7 +5,7 @@ from flask import Flask, current_app, jsonify
 
 def create_app(config: dict | None = None) -> Flask:
     """Application factory: configuration from the environment, then `config` on top."""
-    from app import auth, cli, errors, hooks, limits, logs, metrics, web
+    from app import auth, cli, errors, hooks, jsonio, limits, logs, metrics, web
     from app import config as settings
     from app.api import audit, imports, match, providers, reports, suggest
     from app.engines import init_app as init_engine
@@ -18,7 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(settings.from_environment())
     if config:
         app.config.from_mapping(config)
-    app.json.sort_keys = False
+    app.json = jsonio.OrjsonProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["PD_MAX_UPLOAD_BYTES"])
     logs.init_app(app)
     errors.register(app)

@@ -19,6 +19,8 @@ import orjson
 from indexer.records import RowError, warning
 
 CHUNK_RECORDS = 20_000
+# Records pickled together in a sort run: one call per block, not per record.
+RUN_BLOCK = 500
 # A kept record: one JSON object a line, keys sorted (files of one roster compare equal).
 KEPT_FORMAT = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
 
@@ -33,10 +35,10 @@ def _dump_run(records: list[dict], directory: str) -> str:
     than JSON)."""
     fd, path = tempfile.mkstemp(suffix=".run", dir=directory)
     with os.fdopen(fd, "wb") as fh:
-        # One pickle per record, each read back on its own (a pickler and an unpickler shared
-        # across records would have to keep their memos in step).
-        for record in records:
-            pickle.dump(record, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        # Blocks of records, each pickled on its own with its own memo (a pickler and an
+        # unpickler shared across blocks would have to keep their memos in step).
+        for start in range(0, len(records), RUN_BLOCK):
+            pickle.dump(records[start : start + RUN_BLOCK], fh, protocol=pickle.HIGHEST_PROTOCOL)
     return path
 
 
@@ -44,9 +46,10 @@ def _load_run(path: str) -> Iterator[dict]:
     with open(path, "rb") as fh:
         while True:
             try:
-                yield pickle.load(fh)
+                block = pickle.load(fh)
             except EOFError:
                 return
+            yield from block
 
 
 def _load(path: str) -> Iterator[dict]:

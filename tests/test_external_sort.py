@@ -2,10 +2,14 @@
 
 import random
 
-from indexer.staging import external_sort, record_key
+import pytest
+
+from indexer.staging import RUN_BLOCK, external_sort, record_key
 
 
-def test_records_come_back_in_key_order_whole_and_the_runs_are_removed(tmp_path):
+# Runs shorter than a pickled block, and runs of several blocks.
+@pytest.mark.parametrize("chunk", [37, 2 * RUN_BLOCK + 100])
+def test_records_come_back_in_key_order_whole_and_the_runs_are_removed(tmp_path, chunk):
     rng = random.Random(3)
     records = [
         {
@@ -18,7 +22,7 @@ def test_records_come_back_in_key_order_whole_and_the_runs_are_removed(tmp_path)
             "notes": {"nested": [1, 2.5, None, "ñ"]},
             "line": n,
         }
-        for n in range(500)
+        for n in range(3 * RUN_BLOCK)
     ]
     for record in records:
         # Values one record holds twice (one language spoken by the provider and the staff).
@@ -26,9 +30,9 @@ def test_records_come_back_in_key_order_whole_and_the_runs_are_removed(tmp_path)
         record["also"] = record["notes"]
     told = []
     out = list(
-        external_sort(iter(records), record_key, str(tmp_path), chunk=37, sorted_all=told.append)
+        external_sort(iter(records), record_key, str(tmp_path), chunk=chunk, sorted_all=told.append)
     )
-    assert told == [500]
+    assert told == [len(records)]
     assert [record_key(r) for r in out] == sorted(record_key(r) for r in records)
     assert sorted(out, key=lambda r: r["line"]) == records
     # Each record comes back with values of its own, never another record's.

@@ -27,9 +27,10 @@ from indexer.sources.xlsx_roster import read_xlsx_rows, xlsx_header
 from indexer.staging import (
     SourceFiles,
     current,
-    external_sort,
+    merged_runs,
     one_location_per_place,
     record_key,
+    sorted_run,
     tagged,
     without_duplicates,
 )
@@ -40,13 +41,17 @@ log = logging.getLogger(__name__)
 DEFAULT_SOURCE = "roster"
 
 
-CHECK_CHUNK = 2000
+# Rows validated, enriched and sorted together: in one worker process when a roster is checked in
+# parallel, and one run of the external sort either way.
+CHECK_CHUNK = 10_000
+# What became of a row, as a chunk's check reports it.
+GOOD, REJECTED, SKIPPED = "good", "rejected", "skipped"
 
 
 def _check_chunk(
     chunk: list[tuple[int, Row]], locate: Locate | None = None
 ) -> list[tuple[int, dict | Skipped | None, list[RowError]]]:
-    """Validate and enrich a chunk of rows (run in a worker process for large rosters)."""
+    """Validate and enrich a chunk of rows."""
     checked: list[tuple[int, dict | Skipped | None, list[RowError]]] = []
     for line, raw in chunk:
         if isinstance(raw, Skipped):
@@ -61,22 +66,44 @@ def _check_chunk(
     return checked
 
 
-def _checked_rows(
-    rows: Iterable[tuple[int, dict[str, str] | list[RowError]]],
-    locate: Locate | None,
-    workers: int,
-) -> Iterator[tuple[int, dict | None, list[RowError]]]:
-    """Checked rows in roster order. Validation is most of an import's CPU, so with more than one
-    worker, chunks are checked in parallel processes (indexer.parallel)."""
+def staging_key(record: dict) -> tuple[str, str, str, int]:
+    """The order records are staged in: by key, then roster line."""
+    return (*record_key(record), record["line"])
+
+
+def _check_chunk_into_run(
+    chunk: list[tuple[int, Row]], workdir: str, locate: Locate | None = None
+) -> tuple[list[tuple[int, str, list[RowError]]], str | None]:
+    """Check a chunk (in a worker process for large rosters) and write its good records as one
+    sorted run: what comes back is each row's outcome and the run's path, never the records,
+    which would cost more to send back than to sort and write here."""
+    outcomes: list[tuple[int, str, list[RowError]]] = []
+    good: list[dict] = []
+    for line, record, problems in _check_chunk(chunk, locate):
+        if isinstance(record, Skipped):
+            outcomes.append((line, SKIPPED, problems))
+        elif record is None:
+            outcomes.append((line, REJECTED, problems))
+        else:
+            outcomes.append((line, GOOD, problems))
+            good.append(record)
+    return outcomes, sorted_run(good, staging_key, workdir) if good else None
+
+
+def _checked_runs(
+    rows: Iterable[tuple[int, Row]], locate: Locate | None, workers: int, workdir: str
+) -> Iterator[tuple[list[tuple[int, str, list[RowError]]], str | None]]:
+    """Each chunk's outcomes and sorted run, in roster order. Validation is most of an import's
+    CPU, so with more than one worker, chunks are checked in parallel processes
+    (indexer.parallel)."""
     parts = chunks(rows, CHECK_CHUNK)
     first = next(parts, None)
     if first is None:
         return
     if locate is not None or len(first) < CHECK_CHUNK:
         workers = 1  # a street geocoder is one client, rate-limited; a small roster is quick
-    check = functools.partial(_check_chunk, locate=locate)
-    for checked in ordered_map(check, itertools.chain([first], parts), workers):
-        yield from checked
+    check = functools.partial(_check_chunk_into_run, workdir=workdir, locate=locate)
+    yield from ordered_map(check, itertools.chain([first], parts), workers)
 
 
 def _read(rows: Iterable[tuple[int, Row]], summary: ImportSummary, reporter: Reporter):
@@ -90,31 +117,39 @@ def _read(rows: Iterable[tuple[int, Row]], summary: ImportSummary, reporter: Rep
         yield row
 
 
-def validated_records(
+def validated_runs(
     rows: Iterable[tuple[int, Row]],
     summary: ImportSummary,
     rejected_lines: set[int],
     reporter: Reporter,
+    workdir: str,
     locate: Locate | None = None,
     workers: int = 1,
     warned_lines: set[int] | None = None,
-) -> Iterator[dict]:
-    """Records of the good rows, enriched; bad rows go into the summary with their reasons, and
-    the warnings of good rows with theirs."""
+) -> tuple[list[str], int]:
+    """The good rows' records, enriched, as sorted runs (staging_key order), and how many there
+    are; bad rows go into the summary with their reasons, and the warnings of good rows with
+    theirs."""
     warned_lines = set() if warned_lines is None else warned_lines
-    for line, record, problems in _checked_rows(_read(rows, summary, reporter), locate, workers):
-        if isinstance(record, Skipped):
-            continue
-        summary.rows_validated += 1
-        summary.errors.extend(problems)
-        if record is None:
-            rejected_lines.add(line)
-            summary.rows_rejected = len(rejected_lines)
-        elif problems:
-            warned_lines.add(line)
-        reporter.tick()
-        if record is not None:
-            yield record
+    runs: list[str] = []
+    good = 0
+    for outcomes, run in _checked_runs(_read(rows, summary, reporter), locate, workers, workdir):
+        if run is not None:
+            runs.append(run)
+        for line, outcome, problems in outcomes:
+            if outcome == SKIPPED:
+                continue
+            summary.rows_validated += 1
+            summary.errors.extend(problems)
+            if outcome == REJECTED:
+                rejected_lines.add(line)
+                summary.rows_rejected = len(rejected_lines)
+            else:
+                good += 1
+                if problems:
+                    warned_lines.add(line)
+            reporter.tick()
+    return runs, good
 
 
 def _counted_in(records: Iterable[dict], reporter: Reporter) -> Iterator[dict]:
@@ -145,19 +180,17 @@ def staged_records(
     rejected: set[int] = set()
     warned: set[int] = set()
 
-    def sorted_all(count: int) -> None:
-        summary.records_to_index += count
-        reporter.phase(INDEXING)
-
     def imported(record: dict) -> None:
         summary.rows_imported += 1
         if record["line"] in warned:
             summary.rows_with_warnings += 1
 
-    good = validated_records(rows, summary, rejected, reporter, locate, workers, warned)
-    ordered = external_sort(
-        good, key=lambda r: (*record_key(r), r["line"]), workdir=workdir, sorted_all=sorted_all
+    runs, count = validated_runs(
+        rows, summary, rejected, reporter, workdir, locate, workers, warned
     )
+    summary.records_to_index += count
+    reporter.phase(INDEXING)
+    ordered = merged_runs(runs, staging_key, workdir)
     placed = one_location_per_place(
         _counted_in(ordered, reporter), summary.errors, warned, merged=imported
     )

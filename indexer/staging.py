@@ -6,6 +6,7 @@ is the key-ordered merge of every source's file: one provider's records arrive t
 documents are built one provider at a time.
 """
 
+import contextlib
 import heapq
 import itertools
 import os
@@ -21,6 +22,8 @@ from indexer.records import RowError, warning
 CHUNK_RECORDS = 20_000
 # Records pickled together in a sort run: one call per block, not per record.
 RUN_BLOCK = 500
+# Runs read at once in a merge (one open file each); more are merged in passes.
+MAX_FAN_IN = 200
 # A kept record: one JSON object a line, keys sorted (files of one roster compare equal).
 KEPT_FORMAT = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
 
@@ -30,15 +33,16 @@ def record_key(record: dict) -> tuple[str, str, str]:
     return record["npi"], record["location_id"], record.get("plan") or ""
 
 
-def _dump_run(records: list[dict], directory: str) -> str:
+def _dump_run(records: Iterable[dict], directory: str) -> str:
     """A sorted run, pickled: it lives only as long as the sort (quicker to write and read back
     than JSON)."""
     fd, path = tempfile.mkstemp(suffix=".run", dir=directory)
+    source = iter(records)
     with os.fdopen(fd, "wb") as fh:
         # Blocks of records, each pickled on its own with its own memo (a pickler and an
         # unpickler shared across blocks would have to keep their memos in step).
-        for start in range(0, len(records), RUN_BLOCK):
-            pickle.dump(records[start : start + RUN_BLOCK], fh, protocol=pickle.HIGHEST_PROTOCOL)
+        while block := list(itertools.islice(source, RUN_BLOCK)):
+            pickle.dump(block, fh, protocol=pickle.HIGHEST_PROTOCOL)
     return path
 
 
@@ -58,6 +62,31 @@ def _load(path: str) -> Iterator[dict]:
             yield orjson.loads(line)
 
 
+def sorted_run(records: list[dict], key: Callable[[dict], tuple], directory: str) -> str:
+    """Sort `records` by `key` (in place) and write them as one run of an external sort."""
+    records.sort(key=key)
+    return _dump_run(records, directory)
+
+
+def merged_runs(runs: list[str], key: Callable[[dict], tuple], directory: str) -> Iterator[dict]:
+    """The records of sorted runs, in key order; the runs are removed once read, or when the
+    reader stops. More than MAX_FAN_IN runs are first merged in passes: a run read is a file
+    open."""
+    runs = list(runs)
+    try:
+        while len(runs) > MAX_FAN_IN:
+            group, rest = runs[:MAX_FAN_IN], runs[MAX_FAN_IN:]
+            merged = _dump_run(heapq.merge(*map(_load_run, group), key=key), directory)
+            for run in group:
+                os.unlink(run)
+            runs = [*rest, merged]
+        yield from heapq.merge(*map(_load_run, runs), key=key)
+    finally:
+        for run in runs:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(run)
+
+
 def external_sort(
     records: Iterable[dict],
     key: Callable[[dict], tuple],
@@ -72,16 +101,11 @@ def external_sort(
     source = iter(records)
     count = 0
     while batch := list(itertools.islice(source, chunk)):
-        batch.sort(key=key)
-        runs.append(_dump_run(batch, workdir))
         count += len(batch)
+        runs.append(sorted_run(batch, key, workdir))
     if sorted_all is not None:
         sorted_all(count)
-    try:
-        yield from heapq.merge(*(_load_run(run) for run in runs), key=key)
-    finally:
-        for run in runs:
-            os.unlink(run)
+    yield from merged_runs(runs, key, workdir)
 
 
 def one_location_per_place(

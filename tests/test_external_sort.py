@@ -47,3 +47,18 @@ def test_runs_are_removed_when_the_reader_stops_early(tmp_path):
     assert len(list(tmp_path.iterdir())) == 10
     sorted_records.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_more_runs_than_are_read_at_once_are_merged_in_passes(tmp_path, monkeypatch):
+    import indexer.staging as staging
+
+    monkeypatch.setattr(staging, "MAX_FAN_IN", 3)
+    rng = random.Random(5)
+    records = [
+        {"npi": f"{rng.randrange(10**9, 10**10)}", "location_id": "L", "line": n}
+        for n in range(700)
+    ]
+    out = list(external_sort(iter(records), record_key, str(tmp_path), chunk=20))
+    assert [record_key(r) for r in out] == sorted(record_key(r) for r in records)
+    assert sorted(r["line"] for r in out) == list(range(700))
+    assert list(tmp_path.iterdir()) == []

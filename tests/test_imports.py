@@ -185,7 +185,7 @@ def test_a_celery_worker_runs_the_import(celery_config, tmp_path):
     """A roster big enough to be validated in parallel too: a prefork pool child may not start
     processes of its own, so it validates in-process."""
     roster = tmp_path / "big.csv"
-    rows = write_generated(roster, 1200, seed=7)
+    rows = write_generated(roster, 4500, seed=7)
     assert rows > CHECK_CHUNK
     worker = Worker(celery_config, tmp_path / "worker.log")
     try:

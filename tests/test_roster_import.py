@@ -236,3 +236,35 @@ def test_a_roster_saved_by_excel_on_windows_is_read(tmp_path):
         summary = ImportSummary(source=name)
         (doc,) = collect(open_roster(path), summary).documents()
         assert (doc["name"]["first"], doc["name"]["last"]) == ("José", "Peña"), name
+
+
+def test_rows_checked_in_parallel_processes_stage_as_rows_checked_here(tmp_path):
+    """Chunks checked and sorted in worker processes give the very records, order, counts and
+    reasons of the same roster checked in this process: the edge-case rows after enough
+    generated ones that several chunks go to workers."""
+    from indexer.pipeline import CHECK_CHUNK, staged_records
+    from tests.test_imports import write_generated
+
+    roster = tmp_path / "big.csv"
+    write_generated(roster, CHECK_CHUNK + 500, seed=13)  # locations: about 2.4 rows each
+    lines = roster.read_text(encoding="utf-8").splitlines(keepends=True)
+    edge = EDGE_ROSTER.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = lines[0].rstrip("\r\n").split(",")
+    edge_rows = list(csv.DictReader(edge))
+    with open(roster, "a", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=header, extrasaction="ignore")
+        writer.writerows(edge_rows)
+    assert sum(1 for _ in open_roster(roster)) > 2 * CHECK_CHUNK
+
+    def staged(workers: int) -> tuple[ImportSummary, list[dict]]:
+        summary = ImportSummary(source=str(roster))
+        work = tmp_path / f"work-{workers}"
+        work.mkdir()
+        records = list(staged_records(open_roster(roster), summary, str(work), None, None, workers))
+        assert list(work.iterdir()) == []  # every sort run removed
+        return summary, records
+
+    here, parallel = staged(1), staged(2)
+    assert parallel[1] == here[1]
+    assert parallel[0] == here[0]
+    assert here[0].rows_rejected > 0 and here[0].rows_with_warnings > 0

@@ -4,8 +4,10 @@ after MAX_RUNS runs it fails with the reason instead. Real Redis, real `make wor
 import base64
 import contextlib
 import json
+import shutil
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -145,3 +147,63 @@ def test_a_delivery_that_waited_for_the_lock_finds_the_job_finished(fresh_config
     assert engine.health()["generation"] == live
     assert store.get(job_id).attempts == 1
     engine.close()
+
+
+def running_import(config: dict, job_id: str, tmp_path) -> None:
+    """A job as a process that stopped mid-import leaves it, with no broker: its record reads
+    running after one run, and no beat goes with it."""
+    upload = tmp_path / "upload"
+    upload.mkdir(exist_ok=True)
+    shutil.copy(EDGE_ROSTER, upload / EDGE_ROSTER.name)
+    job = Job.new(job_id, ImportRequest(files=[str(upload / EDGE_ROSTER.name)]), upload)
+    job.state, job.attempts, job.started_at = "running", 1, time.time()
+    FileJobStore(Path(config["PD_DATA_DIR"]) / "jobs").save(job)
+
+
+def test_without_a_broker_a_job_read_after_its_process_stopped_runs_again(fresh_config, tmp_path):
+    client = create_app(fresh_config).test_client()
+    job_id = uuid.uuid4().hex
+    running_import(fresh_config, job_id, tmp_path)
+    job = wait_for(client, f"/v1/imports/{job_id}", timeout=60)
+    assert job["state"] == "succeeded", job
+    assert job["attempts"] == 2
+    assert job["progress"]["rows_imported"] == EXPECTED_EDGE["imported_rows"]
+
+
+def test_without_a_broker_a_server_runs_again_what_a_stopped_one_left(fresh_config, tmp_path):
+    job_id = uuid.uuid4().hex
+    running_import(fresh_config, job_id, tmp_path)
+    app = create_app(fresh_config)  # as a restarted server starts: nothing taken yet
+    store = FileJobStore(Path(fresh_config["PD_DATA_DIR"]) / "jobs")
+    # A command run meanwhile takes nothing either (it would die with the job).
+    assert app.test_cli_runner().invoke(args=["openapi"]).exit_code == 0
+    time.sleep(0.5)
+    assert store.get(job_id).state == "running" and store.get(job_id).attempts == 1
+    # Its first request, whatever it asks and answers (no directory yet: 503), looks for them.
+    app.test_client().get("/v1/health")
+    deadline = time.monotonic() + 60
+    while store.get(job_id).state not in ("succeeded", "failed"):
+        assert time.monotonic() < deadline, store.get(job_id)
+        time.sleep(0.1)
+    assert store.get(job_id).state == "succeeded" and store.get(job_id).attempts == 2
+    assert app.extensions["pd_job_store"].get(job_id).generation is not None
+
+
+def test_a_file_store_tells_a_running_job_with_a_beat_from_one_without(tmp_path):
+    store = FileJobStore(tmp_path / "jobs")
+    request = ImportRequest(files=[str(EDGE_ROSTER)])
+    for job_id, attempts in (("alive", 1), ("lost", 1), ("worn", MAX_RUNS)):
+        job = Job.new(job_id, request, EDGE_ROSTER.parent)
+        job.state, job.attempts = "running", attempts
+        store.save(job)
+    store.beat("alive", 30, holder="thread")
+    store.beat("lost", 30, holder="thread")
+    store.end_beat("lost", holder="thread")
+    submitted = []
+    changed = give_back_stalled({"import": store}, {"import": submitted.append})
+    assert sorted(changed) == [("import", "lost", "queued"), ("import", "worn", "failed")]
+    assert submitted == ["lost"]
+    assert store.get("alive").state == "running"
+    assert f"{MAX_RUNS} times" in store.get("worn").error
+    # The beat files are not jobs.
+    assert sorted(store.ids_in_state("running")) == ["alive"]

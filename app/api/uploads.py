@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import request, send_file
 
 from app.errors import APIError
+from app.jobs.executors import look_after
 
 MAX_NAME = 120
 JOB_ID = r"^[0-9a-f]{32}$"
@@ -81,7 +82,12 @@ def safe_name(name: str, default: str) -> str:
 
 
 def job_or_404(store, job_id: str, what: str):
-    job = store.get(job_id) if re.fullmatch(JOB_ID, job_id) else None
+    """The job of kind `what` (import, assignment), looked after first (a job whose process
+    stopped runs again), or a 404."""
+    if not re.fullmatch(JOB_ID, job_id):
+        raise APIError(404, "not_found", f"no {what} job {job_id}")
+    look_after(what, job_id)
+    job = store.get(job_id)
     if job is None:
         raise APIError(404, "not_found", f"no {what} job {job_id}")
     return job

@@ -23,7 +23,7 @@ from app.fhir.export import (
 )
 from app.fhir.outcome import FhirError, error_response, fhir_response
 from app.fhir.params import RESOURCE_TYPES
-from app.jobs.executors import submit_export
+from app.jobs.executors import look_after, submit_export
 from app.jobs.store import ExportJob, export_store
 
 kickoff_bp = Blueprint("fhir_export_kickoff", __name__, url_prefix="/fhir")
@@ -110,7 +110,10 @@ def _job(job_id: str) -> ExportJob:
     store, folder = export_store(), exports_dir()
     remove_expired(store, folder, retention_seconds())
     try:
-        job = store.get(job_id) if job_folder(folder, job_id).is_dir() else None
+        known = job_folder(folder, job_id).is_dir()
+        if known:
+            look_after("export", job_id)
+        job = store.get(job_id) if known else None
     except ValueError:
         job = None
     if job is None or is_cancelled(job_folder(folder, job_id)):

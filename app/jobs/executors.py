@@ -162,6 +162,26 @@ def init_app(app: Flask) -> None:
         app.extensions["pd_import_lock"] = FileLock(data_dir / "import.lock")
     if app.config.get("PD_BROKER_URL"):
         celery_init_app(app)
+    else:
+        app.before_request(_look_after_all_once)
+
+
+def _look_after_all_once() -> None:
+    """Jobs left running by a process that stopped (a restarted server) run again here, looked
+    for at this process's first request: a server's, never a CLI command's, which would take a
+    job and die with it."""
+    extensions = current_app.extensions
+    if not extensions.get("pd_jobs_looked_after"):
+        extensions["pd_jobs_looked_after"] = True
+        give_back_stalled({kind: store() for kind, store in STORES.items()}, SUBMIT)
+
+
+def look_after(kind: str, job_id: str) -> None:
+    """Without a broker only the process that took a job runs it: a job read while `running`
+    without a beat lost that process (a server restarted, a gunicorn worker replaced) and runs
+    again here, or fails after MAX_RUNS runs. With Celery, workers look after their jobs."""
+    if "celery" not in current_app.extensions:
+        give_back_stalled({kind: STORES[kind]()}, SUBMIT, only=job_id)
 
 
 def submit_import(job_id: str) -> None:
@@ -191,7 +211,8 @@ def _dispatch(task, run_here: Callable[[str], None], kind: str, job_id: str) -> 
     def work():
         with app.app_context():
             try:
-                run_here(job_id)
+                with beating(STORES[kind](), job_id, lease_seconds(app)):
+                    run_here(job_id)
             except Exception as exc:
                 log.exception("%s job %s failed", kind, job_id)
                 fail_job(kind, job_id, exc)

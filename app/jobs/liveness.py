@@ -1,9 +1,11 @@
 """Which running jobs still have a worker, and what becomes of those that lost theirs.
 
-A worker running a job keeps a short-lived beat for it in Redis, renewed three times a lease. A
-job that reads `running` without a beat lost its worker, however that happened: the worker was
-killed, or it gave up the job's broker message when Redis went away under it. Every worker looks
-for such jobs (`give_back_stalled`) and queues each again, once; a job that has already run
+A worker running a job keeps a short-lived beat for it (in Redis, or beside the job's file without
+a broker), renewed three times a lease. A job that reads `running` without a beat lost its worker,
+however that happened: the worker was killed, or it gave up the job's broker message when Redis
+went away under it, or (without a broker) the process running it on a thread stopped. Every Celery
+worker looks for such jobs (`give_back_stalled`), as does, without a broker, a process starting
+and a request reading a job; each is queued again, once; a job that has already run
 `MAX_RUNS` times fails with the reason instead, so a roster that kills its worker each time (out
 of memory, say) does not go round for ever. The runners are idempotent: a job run again starts
 over and a second delivery of the same job finds it finished, or waits on the import lock.
@@ -71,13 +73,15 @@ def _lost_worker(job: JobRecord) -> dict:
 
 
 def give_back_stalled(
-    stores: Mapping[str, JobStore], submit: Mapping[str, Callable[[str], None]]
+    stores: Mapping[str, JobStore],
+    submit: Mapping[str, Callable[[str], None]],
+    only: str | None = None,
 ) -> list[tuple[str, str, str]]:
-    """Queue again each running job (of each kind) that has no beat, or fail it after MAX_RUNS
-    runs. Returns (kind, job id, new state) for each job changed."""
+    """Queue again each running job (of each kind; `only` that one) that has no beat, or fail it
+    after MAX_RUNS runs. Returns (kind, job id, new state) for each job changed."""
     changed = []
     for kind, store in stores.items():
-        for job_id in store.ids_in_state("running"):
+        for job_id in [only] if only else store.ids_in_state("running"):
             job = store.update_if_stalled(job_id, _lost_worker)
             if job is None:
                 continue

@@ -3,6 +3,7 @@ workers) or in files (no server)."""
 
 import json
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from app.jobs.lock import waiting_lock
 from app.jobs.request import ImportRequest
 
 STATES = ("queued", "running", "succeeded", "failed", "cancelled")
@@ -168,9 +170,9 @@ class JobStore:
                 ids.append(data["id"])
         return ids
 
-    # A running job's beat: kept by the worker running it, so that a job whose worker is gone
-    # can be told from one still at work (app.jobs.liveness). Only Redis stores keep beats: a
-    # thread executor's jobs live and die with their process.
+    # A running job's beat: kept by the worker running it (a Celery worker, or the thread of the
+    # process that took the job), so that a job whose worker is gone can be told from one still
+    # at work (app.jobs.liveness).
     def beat(self, job_id: str, seconds: float, holder: str = "") -> None:
         """Say the job has a worker (`holder`: one delivery of it) for the next `seconds`."""
 
@@ -225,6 +227,39 @@ class FileJobStore(JobStore):
 
     def delete(self, job_id: str) -> None:
         self._path(job_id).unlink(missing_ok=True)
+        self._beat_path(job_id).unlink(missing_ok=True)
+
+    # A job's beat: one file, "<until> <holder>" (a job here has one delivery: its process).
+    def _beat_path(self, job_id: str) -> Path:
+        return self.directory / f"{job_id}.beat"
+
+    def beat(self, job_id: str, seconds: float, holder: str = "") -> None:
+        path = self._beat_path(job_id)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(f"{time.time() + seconds} {holder}", encoding="utf-8")
+        os.replace(tmp, path)
+
+    def _beat(self, job_id: str) -> tuple[float, str]:
+        try:
+            until, holder = self._beat_path(job_id).read_text(encoding="utf-8").split(" ", 1)
+        except (FileNotFoundError, ValueError):
+            return 0.0, ""
+        return float(until), holder
+
+    def end_beat(self, job_id: str, holder: str = "") -> None:
+        if self._beat(job_id)[1] == holder:
+            self._beat_path(job_id).unlink(missing_ok=True)
+
+    def update_if_stalled(self, job_id: str, changes: Callable[[JobRecord], dict]):
+        # One process at a time decides, across the processes of this machine.
+        with waiting_lock(self.directory / ".stalled.lock"):
+            job = self.get(job_id)
+            if job is None or job.state != "running" or self._beat(job_id)[0] > time.time():
+                return None
+            for name, value in changes(job).items():
+                setattr(job, name, value)
+            self.save(job)
+            return job
 
     def records(self) -> Iterator[str]:
         for path in self.directory.glob("*.json"):

@@ -4,11 +4,12 @@ A worker running a job keeps a short-lived beat for it (in Redis, or beside the 
 a broker), renewed three times a lease. A job that reads `running` without a beat lost its worker,
 however that happened: the worker was killed, or it gave up the job's broker message when Redis
 went away under it, or (without a broker) the process running it on a thread stopped. Every Celery
-worker looks for such jobs (`give_back_stalled`), as does, without a broker, a process starting
-and a request reading a job; each is queued again, once; a job that has already run
-`MAX_RUNS` times fails with the reason instead, so a roster that kills its worker each time (out
-of memory, say) does not go round for ever. The runners are idempotent: a job run again starts
-over and a second delivery of the same job finds it finished, or waits on the import lock.
+worker looks for such jobs (`give_back_stalled`), as does, without a broker, a server process at
+its first request and a request reading a job; each is queued again, once; a job that has
+already run `MAX_RUNS` times fails with the reason instead, so a roster that kills its worker
+each time (out of memory, say) does not go round for ever. The runners are idempotent: a job
+run again starts over and a second delivery of the same job finds it finished, or waits on the
+import lock.
 """
 
 import contextlib

@@ -173,7 +173,10 @@ def _look_after_all_once() -> None:
     extensions = current_app.extensions
     if not extensions.get("pd_jobs_looked_after"):
         extensions["pd_jobs_looked_after"] = True
-        give_back_stalled({kind: store() for kind, store in STORES.items()}, SUBMIT)
+        try:
+            give_back_stalled({kind: store() for kind, store in STORES.items()}, SUBMIT)
+        except RedisError as exc:  # job records in Redis (PD_REDIS_URL), unreachable now
+            log.warning("could not look for jobs that lost their process: %s", exc)
 
 
 def look_after(kind: str, job_id: str) -> None:

@@ -5,6 +5,7 @@ import base64
 import contextlib
 import json
 import shutil
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from app import create_app
 from app.engines import create_engine
 from app.jobs.executors import SUBMIT
-from app.jobs.liveness import MAX_RUNS, give_back_stalled
+from app.jobs.liveness import MAX_RUNS, beating, give_back_stalled
 from app.jobs.lock import FileLock
 from app.jobs.request import ImportRequest
 from app.jobs.runner import STORES, run_import_job
@@ -207,3 +208,38 @@ def test_a_file_store_tells_a_running_job_with_a_beat_from_one_without(tmp_path)
     assert f"{MAX_RUNS} times" in store.get("worn").error
     # The beat files are not jobs.
     assert sorted(store.ids_in_state("running")) == ["alive"]
+
+
+def test_a_job_has_its_beat_before_the_work_starts(tmp_path):
+    """The runner marks its job running as soon as it starts: the beat must already be there, or
+    a request reading the job at that moment takes it for lost."""
+    store = FileJobStore(tmp_path / "jobs")
+    job = Job.new("j", ImportRequest(files=[str(EDGE_ROSTER)]), EDGE_ROSTER.parent)
+    job.state = "running"
+    store.save(job)
+    submitted = []
+    with beating(store, "j", 30):
+        assert give_back_stalled({"import": store}, {"import": submitted.append}) == []
+    assert submitted == []
+
+
+def test_a_job_saved_from_two_threads_at_once_stays_whole(tmp_path):
+    """A job's runner and a request reading the job may write its record at the same moment."""
+    store = FileJobStore(tmp_path / "jobs")
+    store.save(Job.new("j", ImportRequest(files=[str(EDGE_ROSTER)]), EDGE_ROSTER.parent))
+    errors = []
+
+    def save_often(rows: int) -> None:
+        try:
+            for _ in range(300):
+                store.update("j", rows_read=rows)
+        except OSError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save_often, args=(n,)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert store.get("j").rows_read in (1, 2)

@@ -37,14 +37,18 @@ def beating(store: JobStore, job_id: str, lease: float) -> Iterator[None]:
     stop = threading.Event()
     holder = uuid.uuid4().hex
 
+    def beat() -> None:
+        try:
+            store.beat(job_id, lease, holder)
+        except RedisError as exc:
+            log.warning("job %s: could not renew its beat: %s", job_id, exc)
+
     def renew() -> None:
-        while True:
-            try:
-                store.beat(job_id, lease, holder)
-            except RedisError as exc:
-                log.warning("job %s: could not renew its beat: %s", job_id, exc)
-            if stop.wait(lease / 3):
-                return
+        while not stop.wait(lease / 3):
+            beat()
+
+    # The first beat before the body runs: a job must never read running without one.
+    beat()
 
     renewer = threading.Thread(target=renew, name=f"beat-{job_id}", daemon=True)
     renewer.start()

@@ -215,7 +215,8 @@ class FileJobStore(JobStore):
         return self.directory / f"{job_id}.json"
 
     def save(self, job) -> None:
-        tmp = self._path(job.id).with_suffix(f".{os.getpid()}.tmp")
+        # A temporary name of this thread's own: a job's runner and a request may save at once.
+        tmp = self._path(job.id).with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_text(json.dumps(asdict(job)), encoding="utf-8")
         os.replace(tmp, self._path(job.id))
 
